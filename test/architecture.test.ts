@@ -1,0 +1,49 @@
+// The layering rules of the project, checked by reading import lines (anchors §6.1):
+// src/matrix is the pure protocol core (no database, no CLI, no file or network I/O); SQL lives in
+// src/store; capability folders never import the CLI.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', 'src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+}
+
+const files = sourceFiles(root).map((path) => ({ path: relative(root, path), imports: importsOf(path) }));
+
+describe('architecture', () => {
+  it('keeps src/matrix free of I/O and of the other layers', () => {
+    const offenders = files
+      .filter((f) => f.path.startsWith('matrix/'))
+      .flatMap((f) =>
+        f.imports
+          .filter((i) => /\/(store|cli|simulator|inspect|pdu)\//.test(i) || /^(node:)?(fs|net|http|https|child_process)(\/|$)/.test(i) || /^(pg|better-sqlite3)$/.test(i))
+          .map((i) => `${f.path} imports ${i}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps database drivers inside src/store', () => {
+    const offenders = files
+      .filter((f) => !f.path.startsWith('store/') && !f.path.startsWith('bench/'))
+      .flatMap((f) => f.imports.filter((i) => /^(pg|better-sqlite3)$/.test(i)).map((i) => `${f.path} imports ${i}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it('never lets a capability import the CLI', () => {
+    const offenders = files
+      .filter((f) => !f.path.startsWith('cli/') && !f.path.startsWith('bench/'))
+      .flatMap((f) => f.imports.filter((i) => /(^|\/)cli\//.test(i)).map((i) => `${f.path} imports ${i}`));
+    expect(offenders).toEqual([]);
+  });
+});
