@@ -1,0 +1,65 @@
+/**
+ * Rule 1 of every room version: the `m.room.create` event.
+ * https://spec.matrix.org/v1.16/rooms/v12/#authorization-rules (and …/v11/, …/v10/, …/v1/)
+ *
+ * Synapse: `_check_create` in synapse/event_auth.py. Synapse also applies `room_version` "1" as
+ * the default when the property is absent, which is the same as skipping the check.
+ */
+import type { Pdu } from '../pdu.js';
+import { ROOM_VERSIONS } from '../room-versions.js';
+import type { RoomVersionRules } from '../room-versions.js';
+import type { AuthResult, AuthStep } from './auth-result.js';
+import { allow, deny } from './auth-result.js';
+import { domainOf, isValidUserId, show } from './ids.js';
+import { own } from './power-levels.js';
+
+export function checkCreateEvent(event: Pdu, rules: RoomVersionRules, trace: AuthStep[]): AuthResult {
+  if (event.prev_events.length > 0) {
+    return deny('create.has-prev-events', `the create event ${event.event_id} has ${event.prev_events.length} prev_events; it must have none`, trace);
+  }
+  trace.push({ rule: 'create.has-prev-events', outcome: 'pass' });
+
+  if (rules.roomIdFromCreateEvent) {
+    if (Object.hasOwn(event.raw, 'room_id')) {
+      return deny('create.has-room-id', `the create event has a room_id (${show(event.raw.room_id)}); in this room version the room id is derived from the create event's id`, trace);
+    }
+    trace.push({ rule: 'create.has-room-id', outcome: 'pass' });
+  } else {
+    const roomDomain = domainOf(event.room_id);
+    const senderDomain = domainOf(event.sender);
+    if (roomDomain === undefined || roomDomain !== senderDomain) {
+      return deny('create.room-id-domain', `the room id ${event.room_id} is not on the sender's server (${senderDomain ?? 'sender has no server name'})`, trace);
+    }
+    trace.push({ rule: 'create.room-id-domain', outcome: 'pass' });
+  }
+
+  if (Object.hasOwn(event.content, 'room_version')) {
+    const v = event.content.room_version;
+    if (typeof v !== 'string' || !ROOM_VERSIONS.has(v)) {
+      return deny('create.room-version', `content.room_version ${show(v)} is not a recognised room version`, trace);
+    }
+  }
+  trace.push({ rule: 'create.room-version', outcome: 'pass' });
+
+  if (!rules.implicitRoomCreator) {
+    if (!Object.hasOwn(event.content, 'creator')) {
+      return deny('create.no-creator', 'the create event has no content.creator, which this room version requires', trace);
+    }
+    trace.push({ rule: 'create.no-creator', outcome: 'pass' });
+  }
+
+  if (rules.privilegedCreators && Object.hasOwn(event.content, 'additional_creators')) {
+    const extra = own(event.content, 'additional_creators');
+    if (!Array.isArray(extra)) {
+      return deny('create.additional-creators', 'content.additional_creators is not an array', trace);
+    }
+    for (const entry of extra) {
+      if (!isValidUserId(entry)) {
+        return deny('create.additional-creators', `content.additional_creators contains ${show(entry)}, which is not a valid user id`, trace);
+      }
+    }
+    trace.push({ rule: 'create.additional-creators', outcome: 'pass' });
+  }
+
+  return allow('create.allow', `a valid create event from ${event.sender}`, trace);
+}

@@ -1,0 +1,49 @@
+/**
+ * Small helpers on identifiers used by the authorization rules.
+ * Appendices, "Identifier Grammar": https://spec.matrix.org/v1.16/appendices/#identifier-grammar
+ */
+import type { Pdu } from '../pdu.js';
+import { stateKeyOf } from '../pdu.js';
+import { own } from './power-levels.js';
+
+/** The server part of a user, room (pre-v12) or v1/v2 event id: everything after the first ':'. */
+export function domainOf(id: string): string | undefined {
+  const i = id.indexOf(':');
+  return i < 0 ? undefined : id.slice(i + 1);
+}
+
+/**
+ * A user id as the authorization rules validate it: `@`, a localpart, `:`, a non-empty server name,
+ * at most 255 bytes. Historical localparts are accepted (appendices, "Historical User IDs"), as
+ * Synapse's `UserID.is_valid` does.
+ */
+export function isValidUserId(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length < 3 || value.charCodeAt(0) !== 0x40) return false;
+  const colon = value.indexOf(':');
+  if (colon < 1 || colon === value.length - 1) return false;
+  return Buffer.byteLength(value, 'utf8') <= 255;
+}
+
+/** A user's membership in the given auth events, or undefined (no member event or no string membership). */
+export function membershipIn(authEvents: ReadonlyMap<string, Pdu>, userId: string): string | undefined {
+  const ev = authEvents.get(stateKeyOf('m.room.member', userId));
+  if (ev === undefined) return undefined;
+  const m = own(ev.content, 'membership');
+  return typeof m === 'string' ? m : undefined;
+}
+
+/** How a membership reads in a message. */
+export function describeMembership(m: string | undefined): string {
+  return m === undefined ? "no membership" : `membership ${show(m)}`;
+}
+
+/** A JSON value shown in a message, cut short (content is hostile and may be huge). */
+export function show(value: unknown): string {
+  let s: string;
+  try {
+    s = JSON.stringify(value) ?? String(value);
+  } catch {
+    s = String(value);
+  }
+  return s.length > 80 ? s.slice(0, 77) + '…' : s;
+}
