@@ -1,0 +1,301 @@
+/**
+ * One server's view of one room: which events it stored, which it rejected, the state before and
+ * after each, its extremities and orderings — what `_persist_events_txn` would leave in its database.
+ *
+ * Receiving an event follows the server-server API "Checks performed on receipt of a PDU"
+ * (https://spec.matrix.org/v1.16/server-server-api/#checks-performed-on-receipt-of-a-pdu):
+ * step 4 against the event's own auth events (denied when one of them was rejected by THIS server),
+ * step 5 against the state before the event, step 6 (soft failure) against the current state.
+ * Contexts and state groups follow synapse/state/__init__.py `calculate_context_info`; extremities
+ * follow synapse/storage/controllers/persist_events.py `_calculate_new_extremities` and
+ * events.py `_update_backward_extremeties`.
+ */
+import type { AuthResult } from '../matrix/auth/auth-result.js';
+import { stateKeyOf, toPdu, type Pdu } from '../matrix/pdu.js';
+import type { RoomVersionRules } from '../matrix/room-versions.js';
+import { resolveState } from '../matrix/state-res/resolve.js';
+import { checkAgainstState, checkAuthEvents } from '../matrix/auth/check-pdu.js';
+import type { ChainCoverEntry } from './chain-cover.js';
+import type { SimEvent } from './sim-event.js';
+import type { SimServer } from './server.js';
+import { sameState, type StateMap } from './state-groups.js';
+
+export interface StoredEvent {
+  readonly ev: SimEvent;
+  readonly outlier: boolean;
+  /** `rejections.reason` / `events.rejection_reason` ('auth_error'), when rejected. */
+  readonly rejectionReason?: string;
+  /** The check that decided the rejection (undefined for a forced one). */
+  readonly rejectedBy?: AuthResult;
+  readonly forced: boolean;
+  readonly softFailed: boolean;
+  readonly streamOrdering: number;
+  readonly receivedTs: number;
+  /** State group of the state before / after the event (none for outliers). */
+  readonly groupBefore?: number;
+  readonly groupAfter?: number;
+  /** `unsigned.replaces_state` Synapse adds to a non-outlier state event's stored JSON. */
+  readonly replacesState?: string;
+  readonly chain?: ChainCoverEntry;
+  /** `room_depth.min_depth` candidate of the batch (Synapse: 0 for outlier/rejected batches). */
+  readonly depthUpdate: number;
+}
+
+export interface ReceiveOptions {
+  /** Stored as an outlier (auth chain / state fetched over federation). */
+  outlier?: boolean;
+  /** Persisted as backfilled: negative stream ordering, no extremity or current-state update. */
+  backfilled?: boolean;
+  /** The bug being simulated: reject a (valid) event anyway, with reason 'auth_error'. */
+  forceReject?: boolean;
+  /** State before the event when its prev events are unknown here (a remote join's state). */
+  stateBefore?: StateMap;
+}
+
+export class RoomView {
+  readonly events = new Map<string, StoredEvent>();
+  /** Event ids in the order they were persisted. */
+  readonly order: string[] = [];
+  readonly forwardExtremities = new Set<string>();
+  readonly backwardExtremities = new Set<string>();
+  /** Events whose prev events became backward extremities (timeline_gaps rows). */
+  readonly gapEvents: string[] = [];
+  currentState: StateMap = new Map();
+  /** `current_state_delta_stream` rows: (stream_id, key, event_id, prev_event_id). */
+  readonly stateDeltas: Array<{ streamId: number; key: string; eventId: string | null; prevEventId: string | null }> = [];
+  /** `stream_ordering_to_exterm` snapshots. */
+  readonly extremitySnapshots: Array<{ streamOrdering: number; eventIds: string[] }> = [];
+  minDepth: number | undefined;
+
+  constructor(
+    readonly server: SimServer,
+    readonly roomId: string,
+    readonly rules: RoomVersionRules,
+    /** Looks up any event of the room (the network), for state resolution of unknown auth events. */
+    private readonly network: (eventId: string) => SimEvent | undefined,
+  ) {}
+
+  has(eventId: string): boolean {
+    return this.events.has(eventId);
+  }
+
+  /** The event as this server sees it (with `rejected` set when it rejected it). */
+  pdu(eventId: string): Pdu | undefined {
+    const s = this.events.get(eventId);
+    if (!s) return undefined;
+    return s.rejectionReason === undefined ? s.ev.pdu : toPdu(s.ev.json, this.rules, eventId, { rejected: true, roomId: this.roomId });
+  }
+
+  stateOfGroup(group: number): StateMap {
+    return this.server.stateGroups.get(group).state;
+  }
+
+  /** State map of event ids → Pdus (for the auth checks). */
+  private pduState(state: StateMap): Map<string, Pdu> {
+    const out = new Map<string, Pdu>();
+    for (const [k, id] of state) {
+      const p = this.pdu(id);
+      if (p) out.set(k, p);
+    }
+    return out;
+  }
+
+  /** Resolves several state maps (unconflicted union when there is no conflict). */
+  resolve(states: readonly StateMap[]): StateMap {
+    if (states.length === 0) return new Map();
+    if (states.every((s) => sameState(s, states[0]!))) return states[0]!;
+    return resolveState({
+      stateSets: states,
+      rules: this.rules,
+      fetchEvent: (id) => this.pdu(id) ?? this.network(id)?.pdu,
+    });
+  }
+
+  private authEventPdus(ev: SimEvent): Pdu[] {
+    const ids = [...ev.pdu.auth_events];
+    if (this.rules.roomIdFromCreateEvent && ev.pdu.type !== 'm.room.create') {
+      const createId = '$' + this.roomId.slice(1);
+      if (!ids.includes(createId)) ids.push(createId);
+    }
+    return ids.map((id) => {
+      const p = this.pdu(id);
+      if (!p) throw new Error(`${this.server.name} lacks auth event ${id} of ${ev.eventId}`);
+      return p;
+    });
+  }
+
+  /** Synapse's `auth_event_ids()` (v12: the create event is implied and included). */
+  authIds(ev: SimEvent): string[] {
+    const ids = [...ev.pdu.auth_events];
+    if (this.rules.roomIdFromCreateEvent && ev.pdu.type !== 'm.room.create') {
+      const createId = '$' + this.roomId.slice(1);
+      if (!ids.includes(createId)) ids.push(createId);
+    }
+    return ids;
+  }
+
+  /** Receives one event: auth checks, context, persistence bookkeeping. Returns what was stored. */
+  receive(ev: SimEvent, options: ReceiveOptions = {}): StoredEvent {
+    const existing = this.events.get(ev.eventId);
+    if (existing) return existing;
+    const outlier = options.outlier ?? false;
+    const backfilled = options.backfilled ?? outlier;
+    const pdu = ev.pdu;
+    const groups = this.server.stateGroups;
+
+    // Step 4: against the event's own auth events (rejected ones marked as this server sees them).
+    let rejectedBy: AuthResult | undefined;
+    const step4 = checkAuthEvents(pdu, this.authEventPdus(ev), this.rules);
+    if (!step4.allowed) rejectedBy = step4;
+
+    // Context: state before the event.
+    let groupBefore: number | undefined;
+    let stateBefore: StateMap | undefined;
+    if (!outlier) {
+      if (options.stateBefore) {
+        stateBefore = options.stateBefore;
+        groupBefore = groups.storeFull(this.roomId, ev.eventId, stateBefore).id;
+      } else {
+        const prevGroups: number[] = [];
+        for (const p of pdu.prev_events) {
+          const s = this.events.get(p);
+          if (!s || s.outlier || s.groupAfter === undefined) {
+            throw new Error(`${this.server.name} cannot compute state for ${ev.eventId}: prev event ${p} missing (pass stateBefore)`);
+          }
+          if (!prevGroups.includes(s.groupAfter)) prevGroups.push(s.groupAfter);
+        }
+        if (prevGroups.length === 1) {
+          groupBefore = prevGroups[0]!;
+          stateBefore = groups.get(groupBefore).state;
+        } else {
+          stateBefore = this.resolve(prevGroups.map((g) => groups.get(g).state));
+          groupBefore = groups.storeResolved(this.roomId, ev.eventId, prevGroups, stateBefore).id;
+        }
+      }
+      // Step 5: against the state before the event.
+      if (!rejectedBy) {
+        const step5 = checkAgainstState(pdu, this.pduState(stateBefore), this.rules);
+        if (!step5.allowed) rejectedBy = step5;
+      }
+    }
+    const forced = !rejectedBy && (options.forceReject ?? false);
+    const rejected = rejectedBy !== undefined || forced;
+
+    // Step 6: soft failure, against the current state, when the event does not extend all extremities.
+    let softFailed = false;
+    if (!rejected && !outlier && !backfilled) {
+      const prevs = new Set(pdu.prev_events);
+      const same = prevs.size === this.forwardExtremities.size && [...prevs].every((p) => this.forwardExtremities.has(p));
+      if (!same) {
+        const current = this.resolve([this.currentState, stateBefore!]);
+        softFailed = !checkAgainstState(pdu, this.pduState(current), this.rules).allowed;
+      }
+    }
+
+    // State after.
+    let groupAfter = groupBefore;
+    let replacesState: string | undefined;
+    if (!outlier && pdu.state_key !== undefined) {
+      const key = stateKeyOf(pdu.type, pdu.state_key);
+      const replaced = stateBefore!.get(key);
+      if (replaced !== undefined && replaced !== ev.eventId) replacesState = replaced;
+      if (!rejected) groupAfter = groups.storeDelta(this.roomId, ev.eventId, groupBefore!, new Map([[key, ev.eventId]])).id;
+    }
+
+    const streamOrdering = backfilled ? this.server.nextBackfillOrdering() : this.server.nextStreamOrdering();
+    const chain =
+      pdu.state_key !== undefined ? this.server.chainCover.add(ev.eventId, pdu.type, pdu.state_key, this.authIds(ev)) : undefined;
+    const stored: StoredEvent = {
+      ev,
+      outlier,
+      ...(rejected ? { rejectionReason: 'auth_error' } : {}),
+      ...(rejectedBy ? { rejectedBy } : {}),
+      forced,
+      softFailed,
+      streamOrdering,
+      receivedTs: this.server.receive(pdu.origin_server_ts),
+      ...(groupBefore !== undefined ? { groupBefore } : {}),
+      ...(groupAfter !== undefined ? { groupAfter } : {}),
+      ...(replacesState !== undefined ? { replacesState } : {}),
+      ...(chain ? { chain } : {}),
+      depthUpdate: !outlier && !rejected ? pdu.depth : 0,
+    };
+    this.events.set(ev.eventId, stored);
+    this.order.push(ev.eventId);
+    this.minDepth = this.minDepth === undefined ? stored.depthUpdate : Math.min(this.minDepth, stored.depthUpdate);
+
+    if (!rejected) this.updateBackwardExtremities(stored);
+    if (!rejected && !softFailed && !outlier && !backfilled) this.updateForward(stored);
+    return stored;
+  }
+
+  private updateBackwardExtremities(s: StoredEvent): void {
+    const pdu = s.ev.pdu;
+    if (!s.outlier) {
+      let gap = false;
+      for (const p of pdu.prev_events) {
+        const known = this.events.get(p);
+        if (!known || known.outlier) {
+          if (!this.backwardExtremities.has(p)) gap = true;
+          this.backwardExtremities.add(p);
+        }
+      }
+      if (gap) this.gapEvents.push(s.ev.eventId);
+    }
+    if (!s.outlier || pdu.prev_events.length === 0) this.backwardExtremities.delete(s.ev.eventId);
+  }
+
+  private updateForward(s: StoredEvent): void {
+    const result = new Set(this.forwardExtremities);
+    result.add(s.ev.eventId);
+    for (const p of s.ev.pdu.prev_events) result.delete(p);
+    // `_get_prevs_before_rejected`: rejected or soft-failed prev events and what they lead back to.
+    const todo = [...s.ev.pdu.prev_events];
+    const seen = new Set<string>();
+    while (todo.length > 0) {
+      const id = todo.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const e = this.events.get(id);
+      if (!e || e.outlier) continue;
+      if (e.rejectionReason !== undefined || e.softFailed) {
+        result.delete(id);
+        for (const p of e.ev.pdu.prev_events) {
+          result.delete(p);
+          todo.push(p);
+        }
+      }
+    }
+    this.setForward(result, s.streamOrdering);
+  }
+
+  private setForward(extremities: Set<string>, streamOrdering: number): void {
+    this.forwardExtremities.clear();
+    for (const e of extremities) this.forwardExtremities.add(e);
+    const newState = this.resolve(
+      [...extremities].map((id) => this.server.stateGroups.get(this.events.get(id)!.groupAfter!).state),
+    );
+    if (newState !== this.currentState) {
+      this.diffState(newState, streamOrdering);
+      this.currentState = newState;
+    }
+    this.extremitySnapshots.push({ streamOrdering, eventIds: [...extremities] });
+  }
+
+  private diffState(newState: StateMap, streamOrdering: number): void {
+    for (const [k, id] of newState) {
+      const old = this.currentState.get(k);
+      if (old !== id) this.stateDeltas.push({ streamId: streamOrdering, key: k, eventId: id, prevEventId: old ?? null });
+    }
+    for (const [k, old] of this.currentState) {
+      if (!newState.has(k)) this.stateDeltas.push({ streamId: streamOrdering, key: k, eventId: null, prevEventId: old });
+    }
+  }
+
+  /** The server's forward extremities as Synapse picks prev_events: deepest first, at most 10. */
+  prevEventsForSend(): string[] {
+    return [...this.forwardExtremities]
+      .sort((a, b) => this.events.get(b)!.ev.pdu.depth - this.events.get(a)!.ev.pdu.depth)
+      .slice(0, 10);
+  }
+}
