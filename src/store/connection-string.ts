@@ -1,0 +1,109 @@
+/**
+ * PostgreSQL connection strings: recognising them, masking passwords, and turning Synapse's
+ * psycopg2 `args` into a URL that pg understands. Passwords never reach a description or a message.
+ */
+import type pg from 'pg';
+
+const PG_URL = /^postgres(?:ql)?:\/\//i;
+/** libpq keywords Synapse passes through that our driver has no use for. */
+const IGNORED_ARGS = new Set(['cp_min', 'cp_max', 'cp_reconnect', 'cp_noisy', 'cp_openfun']);
+
+export function isPostgresUrl(s: string): boolean {
+  return PG_URL.test(s);
+}
+
+/** Replaces any password in a URL (user:pass@) or keyword form (password=…) with `***`. */
+export function maskConnectionString(s: string): string {
+  return s
+    .replace(/(postgres(?:ql)?:\/\/[^:@/?#\s]*:)([^@\s]*)(@)/gi, '$1***$3')
+    .replace(/(^|[?&\s])(password=)([^&\s]*)/gi, '$1$2***');
+}
+
+/** Masks every password in free text that may quote a connection string (error messages). */
+export function maskSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = maskConnectionString(text);
+  for (const secret of secrets) {
+    if (secret && secret.length >= 1) out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+/** What we print for a PostgreSQL target: `postgres://user@host:port/db` without the password. */
+export function describePostgresUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
+    const port = u.port || u.searchParams.get('port') || '5432';
+    const db = decodeURIComponent(u.pathname.replace(/^\//, '')) || u.searchParams.get('dbname') || u.searchParams.get('db') || '';
+    const user = decodeURIComponent(u.username) || u.searchParams.get('user') || '';
+    return `postgres://${user ? `${user}@` : ''}${host}${host.startsWith('/') ? '' : `:${port}`}/${db}`;
+  } catch {
+    return maskConnectionString(url);
+  }
+}
+
+export function passwordOfUrl(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return (u.password ? decodeURIComponent(u.password) : undefined) ?? u.searchParams.get('password') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function databaseOfUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return decodeURIComponent(u.pathname.replace(/^\//, '')) || u.searchParams.get('dbname') || '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * pg client settings for a URL. `connect_timeout` (seconds, libpq) becomes pg's
+ * connectionTimeoutMillis; without it we give up after 10 s so an unreachable host fails clearly.
+ */
+export function pgConfigFromUrl(url: string): pg.ClientConfig {
+  let timeout = 10_000;
+  try {
+    const t = new URL(url).searchParams.get('connect_timeout');
+    if (t !== null && Number(t) > 0) timeout = Number(t) * 1000;
+  } catch {
+    // pg reports a malformed URL itself
+  }
+  return { connectionString: url, connectionTimeoutMillis: timeout };
+}
+
+/**
+ * Builds a postgres:// URL from the `args` of Synapse's `database: {name: psycopg2}` section.
+ * `database` and `dbname` are both accepted (psycopg2 passes either to libpq); a host starting
+ * with `/` is a unix-socket directory. Other libpq keywords (sslmode, sslrootcert, sslcert, sslkey,
+ * application_name, connect_timeout, options, …) are passed through; `cp_*` keys are Twisted's
+ * pool settings and are ignored.
+ */
+export function urlFromPsycopg2Args(args: Record<string, unknown>): string {
+  const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
+  const user = str(args.user);
+  const password = str(args.password);
+  const database = str(args.database) ?? str(args.dbname);
+  const host = str(args.host);
+  const port = str(args.port);
+  const params = new URLSearchParams();
+  let authority = '';
+  if (user !== undefined) authority += encodeURIComponent(user);
+  if (password !== undefined) authority += `:${encodeURIComponent(password)}`;
+  if (authority) authority += '@';
+  if (host && !host.startsWith('/')) authority += host.includes(':') ? `[${host}]` : host;
+  else if (host) params.set('host', host);
+  if (port && !(host && host.startsWith('/'))) authority += `:${port}`;
+  else if (port) params.set('port', port);
+  for (const [key, value] of Object.entries(args)) {
+    if (['user', 'password', 'database', 'dbname', 'host', 'port'].includes(key)) continue;
+    if (IGNORED_ARGS.has(key) || key.startsWith('cp_')) continue;
+    if (value === undefined || value === null || typeof value === 'object') continue;
+    params.set(key, String(value));
+  }
+  const query = params.toString();
+  return `postgres://${authority}/${encodeURIComponent(database ?? '')}${query ? `?${query}` : ''}`;
+}

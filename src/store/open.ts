@@ -1,0 +1,124 @@
+/**
+ * Opens a Synapse database from `--db` (an SQLite path or a postgres:// URL), `--config`
+ * (homeserver.yaml) or SYNAPSE_DOCTOR_DB, checks that it is Synapse's and of a supported schema, and
+ * returns the engines. Read-only unless `write` is set. Never creates a database.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SynapseDoctorError } from '../errors.js';
+import type { Engine } from './engine/engine.js';
+import { PostgresEngine } from './engine/postgres/postgres-engine.js';
+import { SqliteEngine } from './engine/sqlite/sqlite-engine.js';
+import { describePostgresUrl, isPostgresUrl, passwordOfUrl, pgConfigFromUrl } from './connection-string.js';
+import { readHomeserverYaml, type DatabaseTarget } from './homeserver-yaml.js';
+import { hasTable } from './introspect.js';
+import { mapPostgresError, mapSqliteError } from './open-errors.js';
+import { detectSchema, type SchemaInfo } from './schema-version.js';
+
+export interface OpenOptions {
+  /** SQLite file path or postgres:// URL; defaults to env SYNAPSE_DOCTOR_DB. */
+  db?: string;
+  /** Path of Synapse's homeserver.yaml. */
+  config?: string;
+  /** Separate database holding the `state` data store (same forms as `db`). */
+  stateDb?: string;
+  write?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SynapseDatabase {
+  main: Engine;
+  /** Holds state_groups*; the same object as `main` unless the state tables live elsewhere. */
+  state: Engine;
+  schema: SchemaInfo;
+  close(): Promise<void>;
+}
+
+export function targetFromArgument(db: string): DatabaseTarget {
+  return isPostgresUrl(db) ? { kind: 'postgres', url: db } : { kind: 'sqlite', path: resolve(db) };
+}
+
+/** Opens one engine on a target, mapping driver failures to SynapseDoctorError. */
+export async function openEngine(target: DatabaseTarget, write: boolean): Promise<Engine> {
+  if (target.kind === 'sqlite') {
+    const path = target.path;
+    if (!existsSync(path)) {
+      throw new SynapseDoctorError('DB_NOT_FOUND', `SQLite database ${path} does not exist`, {
+        hint: 'Pass the path from database.args.database in homeserver.yaml, or a postgres:// URL.',
+      });
+    }
+    if (statSync(path).isDirectory()) {
+      throw new SynapseDoctorError('DB_NOT_SYNAPSE', `${path} is a directory, not an SQLite database`);
+    }
+    let engine: SqliteEngine | undefined;
+    try {
+      engine = new SqliteEngine(path, { readOnly: !write });
+      // Reading the schema forces SQLite to parse the header: a non-database fails here.
+      await engine.query('SELECT count(*) AS n FROM sqlite_master');
+      return engine;
+    } catch (e) {
+      await engine?.close();
+      throw mapSqliteError(e, path);
+    }
+  }
+  const description = describePostgresUrl(target.url);
+  try {
+    return await PostgresEngine.connect(pgConfigFromUrl(target.url), { readOnly: !write, description });
+  } catch (e) {
+    throw mapPostgresError(e, description, [passwordOfUrl(target.url)]);
+  }
+}
+
+function resolveTargets(options: OpenOptions): { main: DatabaseTarget; state?: DatabaseTarget } {
+  const env = options.env ?? process.env;
+  const db = options.db ?? (options.config === undefined ? env.SYNAPSE_DOCTOR_DB : undefined);
+  if (db !== undefined && db !== '' && options.config !== undefined) {
+    throw new SynapseDoctorError('USAGE', 'give either --db or --config, not both');
+  }
+  let targets: { main: DatabaseTarget; state?: DatabaseTarget };
+  if (options.config !== undefined) targets = readHomeserverYaml(options.config);
+  else if (db) targets = { main: targetFromArgument(db) };
+  else {
+    throw new SynapseDoctorError('USAGE', 'no database given', {
+      hint: 'Use --db PATH|postgres://…, --config homeserver.yaml, or set SYNAPSE_DOCTOR_DB.',
+    });
+  }
+  if (options.stateDb) targets.state = targetFromArgument(options.stateDb);
+  return targets;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<SynapseDatabase> {
+  const targets = resolveTargets(options);
+  const write = options.write ?? false;
+  const opened: Engine[] = [];
+  try {
+    const main = await openEngine(targets.main, write);
+    opened.push(main);
+    const schema = await detectSchema(main).catch((e) => {
+      throw main.kind === 'sqlite' ? mapSqliteError(e, main.description) : mapPostgresError(e, main.description);
+    });
+    let state = main;
+    if (targets.state) {
+      state = await openEngine(targets.state, write);
+      opened.push(state);
+      await detectSchema(state);
+      if (!(await hasTable(state, 'state_groups'))) {
+        throw new SynapseDoctorError('DB_NOT_SYNAPSE', `${state.description} holds no state_groups table; it is not Synapse's state database`);
+      }
+    }
+    let closed = false;
+    return {
+      main,
+      state,
+      schema,
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const e of opened.reverse()) await e.close();
+      },
+    };
+  } catch (e) {
+    for (const engine of opened) await engine.close().catch(() => undefined);
+    throw e;
+  }
+}
