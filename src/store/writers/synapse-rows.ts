@@ -10,6 +10,7 @@
  * Synapse reads on start (PostgreSQL sequences; `stream_positions` on both).
  */
 import type { Engine, SqlValue } from '../engine/engine.js';
+import { tableColumns } from '../introspect.js';
 
 export type SynapseRow = Readonly<Record<string, SqlValue | undefined>>;
 
@@ -38,27 +39,27 @@ export class SynapseRowWriter {
 
   constructor(private readonly engine: Engine) {}
 
-  /** The columns of a table as the live database has them (cached). */
+  /**
+   * The columns of a table as the live database has them (src/store/introspect.ts, cached); empty
+   * when the table does not exist at this schema version (e.g. `threads` before v73).
+   */
   async tableColumns(table: string): Promise<ReadonlySet<string>> {
     let cols = this.columns.get(table);
     if (cols) return cols;
-    const rows =
-      this.engine.kind === 'sqlite'
-        ? await this.engine.query<{ name: string }>('SELECT name FROM pragma_table_info(?)', [table])
-        : await this.engine.query<{ name: string }>(
-            'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?',
-            [table],
-          );
-    if (rows.length === 0) throw new Error(`table ${table} does not exist in this database`);
-    cols = new Set(rows.map((r) => r.name));
+    const info = await tableColumns(this.engine, table);
+    cols = new Set(info.map((c) => c.name));
     this.columns.set(table, cols);
     return cols;
   }
 
-  /** Inserts rows; keys the table lacks and keys whose value is undefined are left out. */
+  /**
+   * Inserts rows; keys the table lacks and keys whose value is undefined are left out. Rows for a
+   * table this schema version does not have are dropped (that Synapse would not write them).
+   */
   async insert(table: string, rows: readonly SynapseRow[]): Promise<void> {
     if (rows.length === 0) return;
     const live = await this.tableColumns(table);
+    if (live.size === 0) return;
     // Group by the set of present keys so every statement has one column list.
     const groups = new Map<string, { cols: string[]; values: SqlValue[][] }>();
     for (const row of rows) {
