@@ -1,0 +1,144 @@
+/**
+ * `synapse-doctor pdu …`: protocol tools on single JSON documents, no database. Thin: the logic is
+ * in src/pdu/. Input is a FILE argument or stdin (`-` or absent). Malformed input exits 2.
+ */
+import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import { readInput } from '../input.js';
+import { globalOptions } from '../options.js';
+import { writeJson, writeOut, type CliContext } from '../output.js';
+import { renderTable } from '../table.js';
+
+type Opts = Record<string, string | undefined>;
+
+async function pduLib(): Promise<typeof import('../../pdu/index.js')> {
+  return import('../../pdu/index.js');
+}
+
+export function registerPdu(program: Command, ctx: CliContext): void {
+  const pdu = program
+    .command('pdu')
+    .description('protocol tools on one JSON document (event ids, hashes, signatures, auth, state resolution)')
+    .hook('preAction', () => {
+      ctx.malformedInputIsUsage = true;
+    });
+
+  pdu
+    .command('canonical [file]')
+    .description('print the canonical JSON form of the document')
+    .action(async (file: string | undefined) => {
+      const { pduCanonical } = await pduLib();
+      writeOut(pduCanonical(await readInput(file)));
+    });
+
+  pdu
+    .command('event-id [file]')
+    .description('compute the event id (v3+: reference hash; v1/v2: the event_id field)')
+    .requiredOption('--room-version <version>', 'room version of the event')
+    .action(async (file: string | undefined, opts: Opts, cmd: Command) => {
+      const { pduEventId } = await pduLib();
+      const result = pduEventId(await readInput(file, 'event'), opts.roomVersion!);
+      if (globalOptions(cmd).json) writeJson(result);
+      else writeOut(result.event_id);
+    });
+
+  pdu
+    .command('redact [file]')
+    .description('print the event redacted under the room version’s redaction algorithm')
+    .requiredOption('--room-version <version>', 'room version of the event')
+    .action(async (file: string | undefined, opts: Opts) => {
+      const { pduRedact, stringifyJson } = await pduLib();
+      writeOut(stringifyJson(pduRedact(await readInput(file, 'event'), opts.roomVersion!)));
+    });
+
+  pdu
+    .command('check-hash [file]')
+    .description('recompute the content hash and compare it with hashes.sha256 (exit 1 on mismatch)')
+    .option('--room-version <version>', 'room version of the event (the content hash is the same in all)')
+    .action(async (file: string | undefined, opts: Opts, cmd: Command) => {
+      const { pduCheckHash } = await pduLib();
+      const r = pduCheckHash(await readInput(file, 'event'), opts.roomVersion);
+      if (globalOptions(cmd).json) writeJson({ computed: r.computed, expected: r.expected, ok: r.ok });
+      else if (r.ok) writeOut(`ok: content hash matches (sha256 ${r.computed})`);
+      else writeOut(`mismatch: computed sha256 ${r.computed}, event has ${r.expected ?? 'no hashes.sha256'}`);
+      ctx.exitCode = r.ok ? EXIT.success : EXIT.findings;
+    });
+
+  pdu
+    .command('sign [file]')
+    .description('sign a JSON object; with --room-version, hash and sign an event')
+    .requiredOption('--seed <base64>', 'Base64 of the 32-byte ed25519 seed')
+    .requiredOption('--server <name>', 'server name the signature is filed under')
+    .requiredOption('--key-id <ed25519:id>', 'key id, e.g. ed25519:a_abcd')
+    .option('--room-version <version>', 'treat the input as an event of this room version')
+    .action(async (file: string | undefined, opts: Opts) => {
+      const { pduSign, stringifyJson } = await pduLib();
+      const signed = pduSign(await readInput(file), {
+        seed: opts.seed!,
+        server: opts.server!,
+        keyId: opts.keyId!,
+        ...(opts.roomVersion !== undefined ? { roomVersion: opts.roomVersion } : {}),
+      });
+      writeOut(stringifyJson(signed));
+    });
+
+  pdu
+    .command('verify [file]')
+    .description('verify signatures (exit 1 unless valid); with --room-version, all required servers must verify')
+    .requiredOption('--keys <file>', 'JSON {"server": {"ed25519:id": "base64 key" | {"key", "valid_until_ts"}}}')
+    .option('--room-version <version>', 'treat the input as an event of this room version')
+    .action(async (file: string | undefined, opts: Opts, cmd: Command) => {
+      const { pduVerify } = await pduLib();
+      const keysText = await readInput(opts.keys!, 'keys file');
+      const r = pduVerify(await readInput(file), keysText, opts.roomVersion);
+      if (globalOptions(cmd).json) {
+        writeJson({ ok: r.ok, signatures: r.signatures.map((s) => ({ server: s.server, key_id: s.key_id, ok: s.ok, reason: s.reason })) });
+      } else {
+        const rows = r.signatures.map((s) => [s.server, s.key_id, s.reason]);
+        if (rows.length > 0) writeOut(renderTable([{ header: 'SERVER' }, { header: 'KEY' }, { header: 'RESULT' }], rows));
+        else writeOut('no signatures');
+        if (r.missing.length > 0) writeOut(`missing a verified signature from: ${r.missing.join(', ')}`);
+        writeOut(r.ok ? 'ok: signatures verified' : 'failed: signatures do not verify');
+      }
+      ctx.exitCode = r.ok ? EXIT.success : EXIT.findings;
+    });
+
+  pdu
+    .command('auth')
+    .description('run the authorization rules on an event (exit 0 allowed, 1 denied)')
+    .requiredOption('--room-version <version>', 'room version of the events')
+    .requiredOption('--event <file>', 'the event to check (- for stdin)')
+    .option('--auth-events <file>', 'JSON array of the events it cites (entries may be {"event":…, "rejected": true})')
+    .option('--state <file>', "JSON array of the room's state events before the event")
+    .action(async (opts: Opts, cmd: Command) => {
+      const { pduAuth, authInputConflict } = await pduLib();
+      if ((opts.authEvents === undefined) === (opts.state === undefined)) throw authInputConflict();
+      const eventText = await readInput(opts.event, 'event');
+      const listText = await readInput(opts.authEvents ?? opts.state, opts.authEvents !== undefined ? 'auth events' : 'state');
+      const r = pduAuth(eventText, listText, { roomVersion: opts.roomVersion!, mode: opts.authEvents !== undefined ? 'auth-events' : 'state' });
+      if (globalOptions(cmd).json) writeJson({ allowed: r.allowed, rule: r.rule, reason: r.reason });
+      else writeOut(`${r.allowed ? 'allowed' : 'denied'} by rule ${r.rule}${r.slug !== r.rule ? ` (${r.slug})` : ''}: ${r.reason}`);
+      ctx.exitCode = r.allowed ? EXIT.success : EXIT.findings;
+    });
+
+  pdu
+    .command('resolve')
+    .description('resolve state sets (state resolution of the room version)')
+    .requiredOption('--room-version <version>', 'room version of the events')
+    .requiredOption('--state-sets <file>', 'JSON array of state sets: [event ids] or {"type|state_key": event id}')
+    .requiredOption('--events <file>', 'JSON array of every event needed (entries may be {"event":…, "rejected": true})')
+    .action(async (opts: Opts, cmd: Command) => {
+      const { pduResolve } = await pduLib();
+      const sets = await readInput(opts.stateSets, 'state sets');
+      const events = await readInput(opts.events, 'events');
+      const state = pduResolve(sets, events, opts.roomVersion!);
+      if (globalOptions(cmd).json) writeJson(state);
+      else {
+        const rows = Object.entries(state).map(([key, id]) => {
+          const bar = key.indexOf('|');
+          return [key.slice(0, bar), JSON.stringify(key.slice(bar + 1)), id];
+        });
+        writeOut(renderTable([{ header: 'TYPE' }, { header: 'STATE_KEY' }, { header: 'EVENT_ID' }], rows));
+      }
+    });
+}

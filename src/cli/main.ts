@@ -1,0 +1,81 @@
+/**
+ * The command line. The single catch of the tool lives here: every failure becomes one line on
+ * stderr and an exit code from src/cli/exit-codes.ts. Only this file calls process.exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { collectSecrets } from './mask.js';
+import { addGlobalOptions, argvHasFlag, ENV_DB } from './options.js';
+import { newContext, reportError, reportUsage, type CliContext } from './output.js';
+import { packageVersion } from './version.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerPdu } from './commands/pdu.js';
+
+const EXAMPLES = `
+Examples:
+  $ synapse-doctor demo                                   build a demo database and inspect it
+  $ synapse-doctor inspect --db /var/lib/synapse/homeserver.db
+  $ synapse-doctor inspect --config /etc/synapse/homeserver.yaml --room '!abc:example.org' --json
+  $ SYNAPSE_DOCTOR_DB=postgres://synapse@localhost/synapse synapse-doctor inspect
+  $ synapse-doctor pdu event-id --room-version 10 event.json
+  $ cat event.json | synapse-doctor pdu check-hash --json
+
+Exit codes: 0 ok, 1 findings/denied/invalid, 2 usage or malformed pdu input, 3 bad input,
+4 database error, 5 refused for safety, 6 verification failed, 70 internal error, 130 interrupted.`;
+
+function buildProgram(ctx: CliContext): Command {
+  const program = new Command('synapse-doctor');
+  program
+    .description('Diagnose, repair and migrate Matrix Synapse databases offline (SQLite and PostgreSQL).')
+    .version(packageVersion(), '--version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', EXAMPLES);
+  addGlobalOptions(program);
+  registerInspect(program, ctx);
+  registerPdu(program, ctx);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code without exiting (tests and embedding use this). */
+export async function run(argv: readonly string[]): Promise<ExitCode> {
+  const json = argvHasFlag(argv, '--json');
+  const debug = argvHasFlag(argv, '--debug');
+  const secrets = collectSecrets([...argv, process.env[ENV_DB], process.env.DATABASE_URL]);
+  if (process.env.PGPASSWORD) secrets.push(process.env.PGPASSWORD);
+  const ctx = newContext(secrets, json, debug);
+  const program = buildProgram(ctx);
+  if (argv.length === 0) {
+    process.stderr.write(program.helpInformation());
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.success;
+      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') return EXIT.usage;
+      return reportUsage(err.message, ctx);
+    }
+    return reportError(err, ctx);
+  }
+}
+
+function flush(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+/** Entry point of bin/synapse-doctor.js: runs, flushes output, exits with the code. */
+export async function main(argv: string[]): Promise<void> {
+  process.once('SIGINT', () => {
+    process.stderr.write('synapse-doctor: interrupted\n');
+    process.exit(EXIT.interrupted);
+  });
+  const code = await run(argv);
+  process.exitCode = code;
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  process.exit(code);
+}

@@ -1,0 +1,167 @@
+/**
+ * Gathers the `inspect` report: a handful of grouped queries over the whole database (or one
+ * room), merged per room in memory. Memory grows with the number of rooms and of (room, server)
+ * pairs, never with the number of events.
+ */
+import { SynapseDoctorError } from '../errors.js';
+import type { Engine } from '../store/engine/engine.js';
+import type { SchemaInfo } from '../store/schema-version.js';
+import {
+  countRejections,
+  findCurrentStateJson,
+  findEventStats,
+  findForwardExtremityCounts,
+  findRejectionStats,
+  findRejectionStatsFromEvents,
+  findRooms,
+  iterateJoinedMembers,
+  iterateSoftFailedCandidates,
+  roomExists,
+} from '../store/readers/inspect.js';
+import type { EventTime, InspectReport, RoomReport } from './report.js';
+
+export interface InspectTarget {
+  main: Engine;
+  schema: Pick<SchemaInfo, 'version' | 'compatVersion' | 'backgroundUpdates' | 'capabilities'>;
+}
+
+export interface InspectOptions {
+  /** Only this room; ROOM_NOT_FOUND when the database does not know it. */
+  roomId?: string;
+}
+
+function emptyRoom(roomId: string): RoomReport {
+  return {
+    room_id: roomId,
+    room_version: null,
+    name: null,
+    joined_members: { total: 0, by_server: Object.create(null) as Record<string, number> },
+    events: 0,
+    rejected_events: { total: 0, by_reason: Object.create(null) as Record<string, number> },
+    rejection_disagreements: { only_in_events: 0, only_in_rejections: 0, reason_differs: 0 },
+    soft_failed_events: 0,
+    forward_extremities: 0,
+    oldest_event: null,
+    newest_event: null,
+  };
+}
+
+export function eventTime(ts: number | null): EventTime | null {
+  if (ts === null || !Number.isFinite(ts)) return null;
+  const date = new Date(ts);
+  return { origin_server_ts: ts, iso: Number.isNaN(date.getTime()) ? null : date.toISOString() };
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function contentOf(json: string): Record<string, unknown> | undefined {
+  const c = parseObject(json)?.content;
+  return c !== null && typeof c === 'object' && !Array.isArray(c) ? (c as Record<string, unknown>) : undefined;
+}
+
+/** The server name of a user id: everything after the first colon. */
+function serverOf(userId: string): string {
+  const i = userId.indexOf(':');
+  return i < 0 ? '(invalid user id)' : userId.slice(i + 1);
+}
+
+export async function inspectDatabase(target: InspectTarget, options: InspectOptions = {}): Promise<InspectReport> {
+  const engine = target.main;
+  const { roomId } = options;
+  if (roomId !== undefined && !(await roomExists(engine, roomId))) {
+    throw new SynapseDoctorError('ROOM_NOT_FOUND', `room ${roomId} is not in this database`, {
+      hint: 'run synapse-doctor inspect without --room to list the rooms',
+    });
+  }
+  const rooms = new Map<string, RoomReport>();
+  const room = (id: string): RoomReport => {
+    let r = rooms.get(id);
+    if (!r) rooms.set(id, (r = emptyRoom(id)));
+    return r;
+  };
+
+  for (const row of await findRooms(engine, roomId)) room(row.room_id).room_version = row.room_version;
+
+  for (const s of await findEventStats(engine, roomId)) {
+    const r = room(s.room_id);
+    r.events = s.events;
+    r.oldest_event = eventTime(s.oldest_ts);
+    r.newest_event = eventTime(s.newest_ts);
+    r.rejection_disagreements.only_in_events = s.with_rejection_reason; // minus matches below
+  }
+
+  const withTable = target.schema.capabilities.rejectionsTable;
+  const rejections = withTable ? await findRejectionStats(engine, roomId) : await findRejectionStatsFromEvents(engine, roomId);
+  for (const s of rejections) {
+    if (s.room_id === null) continue; // a rejections row for an event we do not have
+    const r = room(s.room_id);
+    r.rejected_events.total += s.n;
+    r.rejected_events.by_reason[s.reason] = (r.rejected_events.by_reason[s.reason] ?? 0) + s.n;
+    if (s.rejection_reason === null) r.rejection_disagreements.only_in_rejections += s.n;
+    else {
+      r.rejection_disagreements.only_in_events -= s.n;
+      if (s.rejection_reason !== s.reason) r.rejection_disagreements.reason_differs += s.n;
+    }
+  }
+
+  for await (const c of iterateSoftFailedCandidates(engine, roomId)) {
+    if (parseObject(String(c.internal_metadata))?.soft_failed === true) room(String(c.room_id)).soft_failed_events += 1;
+  }
+
+  for (const x of await findForwardExtremityCounts(engine, roomId)) room(x.room_id).forward_extremities = x.n;
+
+  for await (const m of iterateJoinedMembers(engine, roomId)) {
+    const r = room(String(m.room_id));
+    const server = serverOf(String(m.state_key));
+    r.joined_members.total += 1;
+    r.joined_members.by_server[server] = (r.joined_members.by_server[server] ?? 0) + 1;
+  }
+
+  for (const n of await findCurrentStateJson(engine, 'm.room.name', roomId)) {
+    const name = contentOf(n.json)?.name;
+    if (typeof name === 'string' && name !== '') room(n.room_id).name = name;
+  }
+
+  if ([...rooms.values()].some((r) => r.room_version === null)) {
+    for (const c of await findCurrentStateJson(engine, 'm.room.create', roomId)) {
+      const r = rooms.get(c.room_id);
+      if (!r || r.room_version !== null) continue;
+      const content = contentOf(c.json);
+      if (content) r.room_version = typeof content.room_version === 'string' ? content.room_version : '1';
+    }
+  }
+
+  const list = [...rooms.values()].sort((a, b) => (a.room_id < b.room_id ? -1 : a.room_id > b.room_id ? 1 : 0));
+  for (const r of list) r.joined_members.by_server = sortedRecord(r.joined_members.by_server);
+  for (const r of list) r.rejected_events.by_reason = sortedRecord(r.rejected_events.by_reason);
+  const pending = target.schema.backgroundUpdates.map((u) => u.update_name);
+  return {
+    format: 1,
+    database: {
+      engine: engine.kind,
+      description: engine.description,
+      schema_version: target.schema.version,
+      compat_version: target.schema.compatVersion,
+    },
+    background_updates: { pending: pending.length, names: pending },
+    totals: {
+      rooms: list.length,
+      events: list.reduce((sum, r) => sum + r.events, 0),
+      rejected_events:
+        roomId === undefined && withTable ? await countRejections(engine) : list.reduce((s, r) => s + r.rejected_events.total, 0),
+    },
+    rooms: list,
+  };
+}
+
+/** Keys sorted; Object.fromEntries defines own properties, so a key "__proto__" stays data. */
+function sortedRecord(rec: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(rec).sort().map((k) => [k, rec[k]]));
+}
