@@ -68,6 +68,7 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 const SURROGATE = /[\ud800-\udfff]/;
+const HIGH_CHAR = /[\ud800-\uffff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function encodeString(s: string): string {
@@ -128,7 +129,13 @@ function encode(value: unknown, strict: boolean, depth: number): string {
     throw new PathError(`${proto?.constructor?.name ?? 'object'} is not a plain JSON object`);
   }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).sort(compareCodePoints);
+  const keys = Object.keys(obj).sort(); // UTF-16 order: equals code-point order below U+D800
+  for (let i = 0; i < keys.length; i++) {
+    if (HIGH_CHAR.test(keys[i]!)) {
+      keys.sort(compareCodePoints);
+      break;
+    }
+  }
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;

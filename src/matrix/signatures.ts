@@ -110,7 +110,7 @@ function domainOf(id: JsonValue | undefined, field: string): string {
  * https://spec.matrix.org/v1.16/server-server-api/#validating-hashes-and-signatures-on-received-events
  * - the sender's server, except for an invite made from a third-party invite (its sender matches
  *   the 3pid invite, but another server may have sent it);
- * - event format 1 (v1, v2): the server of the event id, if different;
+ * - event format 1 (v1, v2): the server of the event id, if different (when the event has one);
  * - restricted joins (v8+): the server of `content.join_authorised_via_users_server`
  *   (https://spec.matrix.org/v1.16/server-server-api/#restricted-rooms; Synapse checks it too).
  * The content inspected is the event's own (full) content, as Synapse does.
@@ -122,7 +122,8 @@ export function requiredSignatureServers(event: JsonObject, rules: RoomVersionRu
   if (!(member && content.membership === 'invite' && Object.hasOwn(content, 'third_party_invite'))) {
     servers.add(domainOf(event.sender, 'sender'));
   }
-  if (rules.eventFormat === 1) servers.add(domainOf(event.event_id, 'event_id'));
+  // format 1: an absent event_id is left to the PDU parser (computeEventId refuses it)
+  if (rules.eventFormat === 1 && event.event_id !== undefined) servers.add(domainOf(event.event_id, 'event_id'));
   if (rules.restrictedJoinRule && member && content.membership === 'join' && Object.hasOwn(content, 'join_authorised_via_users_server')) {
     servers.add(domainOf(content.join_authorised_via_users_server, 'content.join_authorised_via_users_server'));
   }
