@@ -154,6 +154,27 @@ export class SqliteEngine implements Engine {
     return result;
   }
 
+  /**
+   * Starts a BEGIN IMMEDIATE transaction that lasts until the returned function is called (used by
+   * src/store/lock.ts): fails at once with SQLITE_BUSY if another connection holds the write lock.
+   * transaction() calls in between become savepoints.
+   */
+  beginWriteLock(): (rollback: boolean) => void {
+    if (this.depth !== 0) throw new Error('beginWriteLock inside a transaction');
+    const timeout = this.handle.pragma('busy_timeout', { simple: true }) as number;
+    this.handle.pragma('busy_timeout = 0');
+    try {
+      this.handle.exec('BEGIN IMMEDIATE');
+    } finally {
+      this.handle.pragma(`busy_timeout = ${Number(timeout)}`);
+    }
+    this.depth = 1;
+    return (rollback) => {
+      this.depth = 0;
+      if (this.handle.open && this.handle.inTransaction) this.handle.exec(rollback ? 'ROLLBACK' : 'COMMIT');
+    };
+  }
+
   async close(): Promise<void> {
     this.cache.clear();
     if (this.handle.open) this.handle.close();
