@@ -99,7 +99,7 @@ const RULES: Record<string, RuleInfo> = {
   'auth-events.rejected': { title: 'no auth event may itself have been rejected', number: (r) => `${top(r).ae}.3` },
   'auth-events.no-create': {
     title: 'the auth events must include the m.room.create event',
-    number: (r) => (r.roomIdFromCreateEvent ? `${top(r).ae}` : `${top(r).ae}.4`),
+    number: when((r) => !r.roomIdFromCreateEvent, (r) => `${top(r).ae}.4`),
   },
   'auth-events.wrong-room': {
     title: 'every auth event must belong to the same room',
