@@ -6,7 +6,7 @@
  * https://spec.matrix.org/v1.16/rooms/v3/#event-ids
  * Room versions 4+: the same in URL-safe unpadded Base64, https://spec.matrix.org/v1.16/rooms/v4/#event-ids
  * Room version 12: the room id is `!` + the create event's reference hash,
- * https://spec.matrix.org/v1.16/rooms/v12/#room-ids
+ * https://spec.matrix.org/v1.16/appendices/#room-ids (and /rooms/v12/#event-format)
  */
 import { encodeBase64, encodeBase64Url } from './base64.js';
 import { computeReferenceHash } from './hashes.js';
@@ -51,7 +51,7 @@ export function pduFromJson(
  * The room id a create event defines in room versions whose room id derives from it (v12,
  * `rules.roomIdFromCreateEvent`): `!` + the create event's id without its `$`.
  * MatrixFormatError for other room versions or non-create events.
- * https://spec.matrix.org/v1.16/rooms/v12/#room-ids
+ * https://spec.matrix.org/v1.16/appendices/#room-ids (and /rooms/v12/#event-format)
  */
 export function roomIdForCreateEvent(createEvent: JsonObject, rules: RoomVersionRules): string {
   if (!rules.roomIdFromCreateEvent) {

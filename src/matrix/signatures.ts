@@ -112,7 +112,9 @@ function domainOf(id: JsonValue | undefined, field: string): string {
  *   the 3pid invite, but another server may have sent it);
  * - event format 1 (v1, v2): the server of the event id, if different (when the event has one);
  * - restricted joins (v8+): the server of `content.join_authorised_via_users_server`
- *   (https://spec.matrix.org/v1.16/server-server-api/#restricted-rooms; Synapse checks it too).
+ *   (auth rule 4.2, https://spec.matrix.org/v1.16/rooms/v8/#authorization-rules). The rule's text
+ *   applies to any membership carrying that key; Synapse (`_check_sigs_on_pdu`,
+ *   `validate_event_for_room_version`) applies it to joins only, and so do we.
  * The content inspected is the event's own (full) content, as Synapse does.
  */
 export function requiredSignatureServers(event: JsonObject, rules: RoomVersionRules): string[] {
@@ -154,7 +156,7 @@ function publicKeyFromBase64(b64: string): Uint8Array | null {
  * event's `origin_server_ts` is skipped. As in Synapse, each required server needs at least one
  * verified signature, and a failing signature from a usable key of a required server fails the event.
  * https://spec.matrix.org/v1.16/server-server-api/#validating-hashes-and-signatures-on-received-events
- * https://spec.matrix.org/v1.16/rooms/v5/#signing-key-validity-period
+ * https://spec.matrix.org/v1.16/rooms/v5/#signing-key-validity-period (v5+)
  *
  * The "lesser of valid_until_ts and 7 days into the future" rule depends on when keys were fetched
  * and is left to whoever builds the KeyRing. The content hash is checked separately (checkContentHash).
