@@ -112,7 +112,7 @@ function domainOf(id: JsonValue | undefined, field: string): string {
  *   the 3pid invite, but another server may have sent it);
  * - event format 1 (v1, v2): the server of the event id, if different (when the event has one);
  * - restricted joins (v8+): the server of `content.join_authorised_via_users_server`
- *   (auth rule 4.2, https://spec.matrix.org/v1.16/rooms/v8/#authorization-rules). The rule's text
+ *   (auth rule 4.2, https://spec.matrix.org/v1.16/rooms/v8/#authorisation-rules). The rule's text
  *   applies to any membership carrying that key; Synapse (`_check_sigs_on_pdu`,
  *   `validate_event_for_room_version`) applies it to joins only, and so do we.
  * The content inspected is the event's own (full) content, as Synapse does.
