@@ -8,6 +8,7 @@ import { collectSecrets } from './mask.js';
 import { addGlobalOptions, argvHasFlag, ENV_DB } from './options.js';
 import { newContext, reportError, reportUsage, type CliContext } from './output.js';
 import { packageVersion } from './version.js';
+import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPdu } from './commands/pdu.js';
 
@@ -35,6 +36,7 @@ function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', EXAMPLES);
   addGlobalOptions(program);
   registerInspect(program, ctx);
+  registerDemo(program, ctx);
   registerPdu(program, ctx);
   return program;
 }

@@ -5,7 +5,7 @@
  */
 import type { SynapseDatabase } from '../store/open.js';
 import type { GlobalOptions } from './options.js';
-import type { CliContext } from './output.js';
+import { warn, type CliContext } from './output.js';
 
 export async function openForReading(g: GlobalOptions, ctx: CliContext): Promise<SynapseDatabase> {
   const { openDatabase } = await import('../store/open.js');
@@ -16,5 +16,15 @@ export async function openForReading(g: GlobalOptions, ctx: CliContext): Promise
     write: false,
     env: process.env,
   });
+  try {
+    const { checkSynapseRunning } = await import('../store/liveness.js');
+    const live = await checkSynapseRunning(db);
+    if (live.running) {
+      warn(ctx, `Synapse appears to be running (${live.evidence.join('; ')}); results may lag behind its in-memory state`);
+    }
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
   return db;
 }

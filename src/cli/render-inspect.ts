@@ -7,6 +7,11 @@ function counts(rec: Record<string, number>): string {
   return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${printable(k)} ${n}`).join(', ');
 }
 
+function listSome(names: readonly string[], max: number): string {
+  const shown = names.slice(0, max).map(printable).join(', ');
+  return names.length > max ? `${shown}, … (${names.length - max} more; --json lists all)` : shown;
+}
+
 function time(t: RoomReport['oldest_event']): string | null {
   if (t === null) return null;
   return t.iso === null ? `ts ${t.origin_server_ts}` : t.iso.replace(/\.\d{3}Z$/, 'Z');
@@ -33,7 +38,7 @@ export function renderInspectText(report: InspectReport, options: { details: boo
   let out = renderPairs([
     ['database', `${db.engine} ${db.description}`],
     ['schema', schema],
-    ['background updates', bg.pending === 0 ? 'none pending' : `${bg.pending} pending: ${bg.names.join(', ')}`],
+    ['background updates', bg.pending === 0 ? 'none pending' : `${bg.pending} pending: ${listSome(bg.names, 6)}`],
     ['rooms', report.totals.rooms],
     ['events', report.totals.events],
     ['rejected events', report.totals.rejected_events],

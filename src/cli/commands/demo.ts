@@ -1,0 +1,55 @@
+/**
+ * `synapse-doctor demo [DIR]`: builds the "rejection chain" scenario as an SQLite database in DIR
+ * (a new temporary folder by default), inspects it, and prints what to try next.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { SynapseDoctorError } from '../../errors.js';
+import { globalOptions } from '../options.js';
+import { writeJson, writeOut, type CliContext } from '../output.js';
+import { renderInspectText } from '../render-inspect.js';
+import { shellQuote } from '../shell-quote.js';
+
+export function registerDemo(program: Command, ctx: CliContext): void {
+  program
+    .command('demo [dir]')
+    .description('build a demo Synapse database with a rejection chain (SQLite), inspect it, show next steps')
+    .action(async (dirArg: string | undefined, _opts: unknown, cmd: Command) => {
+      const g = globalOptions(cmd);
+      const dir = dirArg === undefined ? await mkdtemp(join(tmpdir(), 'synapse-doctor-demo-')) : resolve(dirArg);
+      if (dirArg !== undefined) await mkdir(dir, { recursive: true });
+      const path = join(dir, 'homeserver.db');
+      if (existsSync(path)) {
+        throw new SynapseDoctorError('BAD_INPUT', `${path} already exists; the demo never overwrites a database`, {
+          hint: 'choose another directory, or omit DIR to use a new temporary one',
+        });
+      }
+      const { buildDemoDatabase } = await import('../demo-build.js');
+      const demo = await buildDemoDatabase(path);
+      const { openForReading } = await import('../open.js');
+      const { inspectDatabase } = await import('../../inspect/index.js');
+      const db = await openForReading({ ...g, db: path }, ctx);
+      let report;
+      try {
+        report = await inspectDatabase(db);
+      } finally {
+        await db.close();
+      }
+      const q = shellQuote(path);
+      const next = [
+        `synapse-doctor inspect --db ${q}`,
+        `synapse-doctor inspect --db ${q} --room ${shellQuote(demo.roomId)} --json`,
+        ...demo.files.map((f) => f.command),
+      ];
+      if (g.json) {
+        writeJson({ format: 1, database: path, room_id: demo.roomId, scenario: demo.scenario, inspect: report, next });
+        return;
+      }
+      writeOut(`Built scenario "${demo.scenario}" in ${path}\n${demo.description}\n`);
+      writeOut(renderInspectText(report, { details: true }));
+      writeOut(['', 'Try next:', ...next.map((c) => `  ${c}`)].join('\n'));
+    });
+}
