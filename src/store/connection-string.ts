@@ -28,36 +28,48 @@ export function maskSecrets(text: string, secrets: readonly (string | undefined)
   return out;
 }
 
+/**
+ * Parses a postgres:// URL with WHATWG URL. libpq (and pg) accept an empty host with credentials
+ * (`postgres://u:p@/db?host=/run/postgresql`), which WHATWG rejects: such URLs get a placeholder
+ * host, reported as '' in `hostname`.
+ */
+export function parsePostgresUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    try {
+      const u = new URL(url.replace('@/', '@pg-empty-host.invalid/'));
+      if (u.hostname === 'pg-empty-host.invalid') u.hostname = '';
+      return u;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
 /** What we print for a PostgreSQL target: `postgres://user@host:port/db` without the password. */
 export function describePostgresUrl(url: string): string {
-  try {
-    const u = new URL(url);
+  const u = parsePostgresUrl(url);
+  if (!u) return maskConnectionString(url);
+  {
     const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
     const port = u.port || u.searchParams.get('port') || '5432';
     const db = decodeURIComponent(u.pathname.replace(/^\//, '')) || u.searchParams.get('dbname') || u.searchParams.get('db') || '';
     const user = decodeURIComponent(u.username) || u.searchParams.get('user') || '';
-    return `postgres://${user ? `${user}@` : ''}${host}${host.startsWith('/') ? '' : `:${port}`}/${db}`;
-  } catch {
-    return maskConnectionString(url);
+    return `postgres://${user ? `${user}@` : ''}${host.startsWith('/') ? `${host}:${port}` : `${host}:${port}`}/${db}`;
   }
 }
 
 export function passwordOfUrl(url: string): string | undefined {
-  try {
-    const u = new URL(url);
-    return (u.password ? decodeURIComponent(u.password) : undefined) ?? u.searchParams.get('password') ?? undefined;
-  } catch {
-    return undefined;
-  }
+  const u = parsePostgresUrl(url);
+  if (!u) return undefined;
+  return (u.password ? decodeURIComponent(u.password) : undefined) ?? u.searchParams.get('password') ?? undefined;
 }
 
 export function databaseOfUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return decodeURIComponent(u.pathname.replace(/^\//, '')) || u.searchParams.get('dbname') || '';
-  } catch {
-    return '';
-  }
+  const u = parsePostgresUrl(url);
+  if (!u) return '';
+  return decodeURIComponent(u.pathname.replace(/^\//, '')) || u.searchParams.get('dbname') || '';
 }
 
 /**
@@ -66,12 +78,8 @@ export function databaseOfUrl(url: string): string {
  */
 export function pgConfigFromUrl(url: string): pg.ClientConfig {
   let timeout = 10_000;
-  try {
-    const t = new URL(url).searchParams.get('connect_timeout');
-    if (t !== null && Number(t) > 0) timeout = Number(t) * 1000;
-  } catch {
-    // pg reports a malformed URL itself
-  }
+  const t = parsePostgresUrl(url)?.searchParams.get('connect_timeout');
+  if (t !== undefined && t !== null && Number(t) > 0) timeout = Number(t) * 1000;
   return { connectionString: url, connectionTimeoutMillis: timeout };
 }
 
