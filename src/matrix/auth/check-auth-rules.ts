@@ -41,6 +41,17 @@ const PASS_JOINED: AuthStep = Object.freeze({ rule: 'events.sender-not-joined', 
 const PASS_POWER: AuthStep = Object.freeze({ rule: 'events.sender-power', outcome: 'pass' });
 const PASS_STATE_KEY: AuthStep = Object.freeze({ rule: 'events.state-key-user', outcome: 'pass' });
 
+const ROOM_IDS = new WeakMap<Pdu, string>();
+/** v12: the room id a create event defines ('!' + its id without the '$'), memoised per event. */
+function roomIdOfCreate(create: Pdu): string {
+  let id = ROOM_IDS.get(create);
+  if (id === undefined) {
+    id = '!' + create.event_id.slice(1);
+    ROOM_IDS.set(create, id);
+  }
+  return id;
+}
+
 export function checkAuthRules(event: Pdu, authEvents: ReadonlyMap<string, Pdu>, rules: RoomVersionRules): AuthResult {
   const trace: AuthStep[] = [];
   if (event.type === 'm.room.create') return checkCreateEvent(event, rules, trace);
@@ -51,7 +62,7 @@ export function checkAuthRules(event: Pdu, authEvents: ReadonlyMap<string, Pdu>,
     if (create === undefined || create.type !== 'm.room.create') {
       return deny('room-id.create-event', `the m.room.create event of ${event.room_id} is not available`, trace);
     }
-    if ('!' + create.event_id.slice(1) !== event.room_id) {
+    if (roomIdOfCreate(create) !== event.room_id) {
       return deny('room-id.create-event', `the room id ${event.room_id} is not the id of the create event ${create.event_id}`, trace);
     }
     if (create.rejected) {

@@ -24,9 +24,26 @@ export function isValidUserId(value: unknown): value is string {
   return Buffer.byteLength(value, 'utf8') <= 255;
 }
 
+const MEMBER_KEYS = new Map<string, string>();
+const MEMBER_KEYS_MAX = 65_536;
+
+/**
+ * stateKeyOf('m.room.member', userId), memoised: building and hashing the key string was most of
+ * the cost of a check (the cached string keeps its hash). The cache is emptied when it grows large.
+ */
+export function memberKey(userId: string): string {
+  let key = MEMBER_KEYS.get(userId);
+  if (key === undefined) {
+    if (MEMBER_KEYS.size >= MEMBER_KEYS_MAX) MEMBER_KEYS.clear();
+    key = stateKeyOf('m.room.member', userId);
+    MEMBER_KEYS.set(userId, key);
+  }
+  return key;
+}
+
 /** A user's membership in the given auth events, or undefined (no member event or no string membership). */
 export function membershipIn(authEvents: ReadonlyMap<string, Pdu>, userId: string): string | undefined {
-  const ev = authEvents.get(stateKeyOf('m.room.member', userId));
+  const ev = authEvents.get(memberKey(userId));
   if (ev === undefined) return undefined;
   const m = own(ev.content, 'membership');
   return typeof m === 'string' ? m : undefined;
