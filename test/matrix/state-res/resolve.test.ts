@@ -17,7 +17,7 @@ function baseRoom(rules: RoomVersionRules): { room: RoomFactory; ids: Record<str
   const c = room.add({ id: '$create', sender: ALICE, type: 'm.room.create', state_key: '', content: v12 ? {} : { creator: ALICE } }).event_id;
   const withCreate = (auth: string[]): string[] => (v12 ? auth : [c, ...auth]);
   const ma = room.add({ id: '$ma', sender: ALICE, type: 'm.room.member', state_key: ALICE, content: J, auth_events: withCreate([]) }).event_id;
-  const users = v12 ? { [BOB]: 50 } : { [ALICE]: 100, [BOB]: 50 };
+  const users: Record<string, number> = v12 ? { [BOB]: 50 } : { [ALICE]: 100, [BOB]: 50 };
   const pl = room.add({ id: '$pl', sender: ALICE, type: 'm.room.power_levels', state_key: '', content: { users }, auth_events: withCreate([ma]) }).event_id;
   const jr = room.add({ id: '$jr', sender: ALICE, type: 'm.room.join_rules', state_key: '', content: { join_rule: 'public' }, auth_events: withCreate([ma, pl]) }).event_id;
   const mb = room.add({ id: '$mb', sender: BOB, type: 'm.room.member', state_key: BOB, content: J, auth_events: withCreate([pl, jr]) }).event_id;
