@@ -103,6 +103,7 @@ export class RoomView {
   /** Resolves several state maps (unconflicted union when there is no conflict). */
   resolve(states: readonly StateMap[]): StateMap {
     if (states.length === 0) return new Map();
+    if (states.length === 1) return states[0]!;
     if (states.every((s) => sameState(s, states[0]!))) return states[0]!;
     return resolveState({
       stateSets: states,
@@ -290,6 +291,22 @@ export class RoomView {
     for (const [k, old] of this.currentState) {
       if (!newState.has(k)) this.stateDeltas.push({ streamId: streamOrdering, key: k, eventId: null, prevEventId: old });
     }
+  }
+
+  /**
+   * Forgets stored events that are no longer needed to continue the simulation (load generation
+   * writes events out in batches): keeps the current state, the forward extremities and the create
+   * event. Returns the ids kept.
+   */
+  prune(): Set<string> {
+    const keep = new Set<string>([...this.currentState.values(), ...this.forwardExtremities]);
+    for (const id of [...keep]) for (const a of this.authIds(this.events.get(id)!.ev)) keep.add(a);
+    for (const id of this.events.keys()) if (!keep.has(id)) this.events.delete(id);
+    this.order.length = 0;
+    this.stateDeltas.length = 0;
+    this.extremitySnapshots.length = 0;
+    this.gapEvents.length = 0;
+    return keep;
   }
 
   /** The server's forward extremities as Synapse picks prev_events: deepest first, at most 10. */

@@ -26,6 +26,8 @@ export interface SendOptions {
   prevEvents?: readonly string[];
 }
 
+let roomCounter = 1;
+
 export class SimRoom {
   readonly rules: RoomVersionRules;
   roomId = '';
@@ -46,7 +48,7 @@ export class SimRoom {
     if (!this.rules.implicitRoomCreator) content.creator = creator;
     const ev = buildEvent(
       {
-        roomId: this.rules.roomIdFromCreateEvent ? undefined : `!sim${(this.clock % 1_000_000).toString(36)}${server.name.length}:${server.name}`,
+        roomId: this.rules.roomIdFromCreateEvent ? undefined : `!sim${(roomCounter++).toString(36)}x${(this.clock % 1_000_000).toString(36)}:${server.name}`,
         type: 'm.room.create',
         sender: creator,
         content,
@@ -136,6 +138,11 @@ export class SimRoom {
   /** Delivers events (in the given order) to every listed server that lacks them. */
   sync(servers: readonly SimServer[], eventIds: readonly string[]): void {
     for (const s of servers) for (const id of eventIds) if (!this.view(s).has(id)) this.deliver(s, id);
+  }
+
+  /** Drops every event from the network map except `keep` (memory bound for load generation). */
+  forgetExcept(keep: ReadonlySet<string>): void {
+    for (const id of this.network.keys()) if (!keep.has(id)) this.network.delete(id);
   }
 
   /** All of `from`'s stored events, in its persistence order, delivered to `to` (catch-up). */

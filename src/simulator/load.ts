@@ -1,0 +1,139 @@
+/**
+ * Load generation for benchmarks: many rooms on one homeserver (with users from a second, remote
+ * server), generated and written in batches inside transactions. Memory stays bounded per room:
+ * after each batch is written, each room's view forgets every event except its current state,
+ * forward extremities and their auth events, and the state groups no kept event needs.
+ */
+import type { Engine } from '../store/engine/engine.js';
+import { SynapseRowWriter } from '../store/writers/synapse-rows.js';
+import { addEventRows, RowBatch } from './event-rows.js';
+import { SimRoom } from './room.js';
+import { SimServer } from './server.js';
+import type { SchemaVersion } from './scenarios/common.js';
+import { message, setUpRoom } from './scenarios/common.js';
+import { addRoomTailRows, addServerRows, addStateGroupRows, roomRow, writeBatch } from './write-database.js';
+
+export interface LoadOptions {
+  events: number;
+  rooms: number;
+  roomVersion?: string;
+  /** Members per room (default 20, a quarter of them remote). */
+  members?: number;
+  /** One state event (a display name or topic change) every N events (default 25). */
+  stateEvery?: number;
+  /** Events per written batch (default 5000). */
+  batchSize?: number;
+}
+
+export interface LoadResult {
+  events: number;
+  rooms: number;
+  seconds: number;
+  eventsPerSecond: number;
+  roomIds: string[];
+}
+
+export async function generateLoad(engine: Engine, version: SchemaVersion, options: LoadOptions): Promise<LoadResult> {
+  void version; // the schema is already in the database; the writer follows its columns
+  const started = process.hrtime.bigint();
+  const hop = engine.kind === 'postgres' ? 'postgres' : 'sqlite';
+  const local = new SimServer('load.example', { hopCounting: hop });
+  const remote = new SimServer('remote.example', { hopCounting: hop });
+  const members = options.members ?? 20;
+  const stateEvery = options.stateEvery ?? 25;
+  const batchSize = options.batchSize ?? 5000;
+  const rooms: Array<{ room: SimRoom; users: string[] }> = [];
+  const writer = new SynapseRowWriter(engine);
+  let pending = 0;
+  let written = 0;
+
+  const flush = async (): Promise<void> => {
+    const batch = new RowBatch();
+    const tail = new RowBatch();
+    for (const { room } of rooms) {
+      const view = room.view(local);
+      for (const id of view.order) addEventRows(batch, view, view.events.get(id)!);
+      for (const d of view.stateDeltas) {
+        const [type, stateKey] = JSON.parse(d.key) as [string, string];
+        tail.add('current_state_delta_stream', { stream_id: d.streamId, room_id: room.roomId, type, state_key: stateKey, event_id: d.eventId, prev_event_id: d.prevEventId, instance_name: 'master' });
+      }
+      const last = view.extremitySnapshots[view.extremitySnapshots.length - 1];
+      if (last) for (const e of last.eventIds) tail.add('stream_ordering_to_exterm', { stream_ordering: last.streamOrdering, room_id: room.roomId, event_id: e });
+      written += view.order.length;
+    }
+    addStateGroupRows(tail, local.stateGroups.drain());
+    await engine.transaction(async () => {
+      await writeBatch(writer, batch);
+      for (const t of ['state_groups', 'state_group_edges', 'state_groups_state', 'current_state_delta_stream', 'stream_ordering_to_exterm']) {
+        await writer.insert(t, tail.tables.get(t) ?? []);
+      }
+    });
+    const keepGroups = new Set<number>();
+    for (const { room } of rooms) {
+      const view = room.view(local);
+      const kept = view.prune();
+      room.forgetExcept(kept);
+      for (const id of kept) {
+        const s = view.events.get(id);
+        if (s?.groupAfter !== undefined) keepGroups.add(s.groupAfter);
+      }
+    }
+    local.stateGroups.release(keepGroups);
+    pending = 0;
+  };
+
+  for (let r = 0; r < options.rooms; r++) {
+    const room = new SimRoom(options.roomVersion ?? '10', { startTs: 1_600_000_000_000 + r * 1_000_000_000 });
+    const creator = local.addUser(`owner${r}`);
+    room.create(local, creator);
+    await engine.transaction(() => writer.insert('rooms', [roomRow(room.view(local), room.createEventId)]));
+    setUpRoom(room, local, creator, {});
+    const users = [creator];
+    for (let m = 1; m < members; m++) {
+      const isRemote = m % 4 === 0;
+      const server = isRemote ? remote : local;
+      const user = server.addUser(`u${r}_${m}`);
+      const ev = room.build(server, user, 'm.room.member', { membership: 'join', displayname: `User ${m}` }, { stateKey: user, templateFrom: local });
+      room.deliver(local, ev.eventId);
+      users.push(user);
+    }
+    rooms.push({ room, users });
+    pending += room.view(local).order.length;
+  }
+
+  let n = rooms.reduce((acc, x) => acc + x.room.view(local).order.length, 0);
+  let i = 0;
+  while (n < options.events) {
+    const { room, users } = rooms[i % rooms.length]!;
+    const user = users[(i * 7) % users.length]!;
+    const server = user.endsWith(':remote.example') ? remote : local;
+    const opts = { templateFrom: local };
+    let ev;
+    if (i % stateEvery === stateEvery - 1) {
+      ev = i % (stateEvery * 4) === stateEvery * 4 - 1
+        ? room.build(local, users[0]!, 'm.room.topic', { topic: `topic ${i}` }, { stateKey: '', templateFrom: local })
+        : room.build(server, user, 'm.room.member', { membership: 'join', displayname: `User ${i}` }, { stateKey: user, ...opts });
+    } else {
+      ev = room.build(server, user, 'm.room.message', message(`message ${i} in a generated room`), opts);
+    }
+    room.deliver(local, ev.eventId);
+    n++;
+    i++;
+    if (++pending >= batchSize) await flush();
+  }
+  await flush();
+  const tail = new RowBatch();
+  addServerRows(tail, local, [remote]);
+  for (const { room } of rooms) addRoomTailRows(tail, room.view(local));
+  await engine.transaction(async () => {
+    for (const [t, rows] of tail.tables) await writer.insert(t, rows);
+    await writer.advanceIds({
+      maxStreamOrdering: local.maxStreamOrdering,
+      minStreamOrdering: local.minStreamOrdering,
+      maxStateGroup: local.stateGroups.maxId,
+      maxChainId: local.chainCover.maxChainId,
+    });
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { events: written, rooms: rooms.length, seconds, eventsPerSecond: written / seconds, roomIds: rooms.map((x) => x.room.roomId) };
+}
