@@ -93,17 +93,17 @@ export function resolveStateV1(input: ResolveStateInput): StateResResult {
     }
     return chosen;
   };
-  const resolveGroup = (matches: (key: string) => boolean): void => {
+  const resolveGroup = (matches: (key: string, type: string) => boolean): void => {
     // Like Synapse, every key of a group is resolved against R as it was before the group.
     const before = new Map(r);
     for (const [key, events] of conflictedEvents) {
-      if (matches(key) && !r.has(key)) r.set(key, resolveAuthKey(key, events, before));
+      if (matches(key, events[0].type) && !r.has(key)) r.set(key, resolveAuthKey(key, events, before));
     }
   };
-  const typeOf = (key: string): string => (JSON.parse(key) as [string, string])[0];
-  if (conflictedEvents.has(stateKeyOf('m.room.power_levels', ''))) resolveGroup((key) => key === stateKeyOf('m.room.power_levels', ''));
-  resolveGroup((key) => typeOf(key) === 'm.room.join_rules');
-  resolveGroup((key) => typeOf(key) === 'm.room.member');
+  const powerLevelsKey = stateKeyOf('m.room.power_levels', '');
+  resolveGroup((key) => key === powerLevelsKey);
+  resolveGroup((_key, type) => type === 'm.room.join_rules');
+  resolveGroup((_key, type) => type === 'm.room.member');
 
   // Other keys: the highest depth, lowest sha1 event allowed in R; if none is, the last one tried
   // (lowest depth), as Synapse `_resolve_normal_events` does (the spec does not say).
