@@ -33,12 +33,13 @@ function schemaFile(version: FixtureVersion, name: string): string {
   return readFileSync(new URL(`../../schema/${version}/${name}`, import.meta.url), 'utf8');
 }
 
-/** Statements of a vendored DDL file (one per block, blocks separated by a blank line). */
+/** Statements of a vendored DDL file (each preceded by a "-- statement" line). */
 export function fixtureStatements(version: FixtureVersion, engine: EngineKind): string[] {
   return schemaFile(version, `${engine}.sql`)
-    .split(/;\n\n/)
-    .map((s) => s.replace(/^(--[^\n]*\n)+/, '').replace(/;\s*$/, '').trim())
-    .filter((s) => s !== '' && !s.startsWith('--'));
+    .split(/^-- statement$/m)
+    .slice(1)
+    .map((s) => s.replace(/^\s+/, '').replace(/;\s*$/, ''))
+    .filter((s) => s.trim() !== '');
 }
 
 export function fixtureSeed(version: FixtureVersion): Seed {
