@@ -3,7 +3,7 @@
  * (a new temporary folder by default), inspects it, and prints what to try next.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -28,7 +28,14 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         });
       }
       const { buildDemoDatabase } = await import('../demo-build.js');
-      const demo = await buildDemoDatabase(path);
+      let demo;
+      try {
+        demo = await buildDemoDatabase(path);
+      } catch (e) {
+        // leave no half-built database behind (it would block the next attempt)
+        await Promise.all(['', '-wal', '-shm', '-journal'].map((suffix) => rm(path + suffix, { force: true })));
+        throw e;
+      }
       const { openForReading } = await import('../open.js');
       const { inspectDatabase } = await import('../../inspect/index.js');
       const db = await openForReading({ ...g, db: path }, ctx);

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectOneErrorLine, runCli } from './run-cli.js';
+
+describe('cli: demo', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'synapse-doctor-demo-test-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('builds the rejection chain, inspects it and prints commands that work', async () => {
+    const target = join(dir, 'demo');
+    const r = await runCli(['demo', target]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const db = join(target, 'homeserver.db');
+    expect(existsSync(db)).toBe(true);
+    expect(r.stdout).toMatch(/^rejected events\s+[1-9]\d*$/m);
+    expect(r.stdout).toContain(`synapse-doctor inspect --db ${db}`);
+
+    const inspect = await runCli(['inspect', '--db', db, '--json']);
+    expect(inspect.code).toBe(0);
+    const report = JSON.parse(inspect.stdout);
+    expect(report.rooms[0].rejected_events.by_reason.auth_error).toBeGreaterThan(1);
+
+    // the printed pdu examples run as printed and say what the demo claims
+    const root = await runCli(['pdu', 'auth', '--room-version', '10', '--event', join(target, 'root-event.json'), '--auth-events', join(target, 'root-auth-events.json'), '--json']);
+    expect(root.code).toBe(0);
+    expect(JSON.parse(root.stdout).allowed).toBe(true);
+    const cascade = await runCli(['pdu', 'auth', '--room-version', '10', '--event', join(target, 'cascade-event.json'), '--auth-events', join(target, 'cascade-auth-events.json'), '--json']);
+    expect(cascade.code).toBe(1);
+    expect(JSON.parse(cascade.stdout)).toMatchObject({ allowed: false });
+    const rootEvent = JSON.parse(await readFile(join(target, 'root-event.json'), 'utf8'));
+    const id = await runCli(['pdu', 'event-id', '--room-version', '10', '--json'], { input: JSON.stringify(rootEvent) });
+    expect(inspect.stdout).not.toContain('"' + 'undefined');
+    expect(JSON.parse(id.stdout).event_id).toMatch(/^\$[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('refuses to overwrite an existing database (exit 3)', async () => {
+    const target = join(dir, 'again');
+    expect((await runCli(['demo', target])).code).toBe(0);
+    const r = await runCli(['demo', target]);
+    expect(r.code).toBe(3);
+    expect(expectOneErrorLine(r.stderr).message).toContain('already exists');
+  });
+
+  it('uses a new temporary folder by default and can answer in JSON', async () => {
+    const r = await runCli(['demo', '--json'], { env: { TMPDIR: dir } });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.database.startsWith(dir)).toBe(true);
+    expect(out.inspect.format).toBe(1);
+    expect(out.next[0]).toContain('inspect --db');
+  });
+});
