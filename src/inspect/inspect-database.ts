@@ -5,6 +5,7 @@
  */
 import { SynapseDoctorError } from '../errors.js';
 import type { Engine } from '../store/engine/engine.js';
+import { hasTable } from '../store/introspect.js';
 import type { SchemaInfo } from '../store/schema-version.js';
 import {
   countRejections,
@@ -72,9 +73,19 @@ function serverOf(userId: string): string {
   return i < 0 ? '(invalid user id)' : userId.slice(i + 1);
 }
 
+/** Tables every Synapse database at schema 72+ has and inspect reads. */
+const REQUIRED_TABLES = ['rooms', 'events', 'event_json', 'current_state_events', 'room_memberships', 'event_forward_extremities'];
+
 export async function inspectDatabase(target: InspectTarget, options: InspectOptions = {}): Promise<InspectReport> {
   const engine = target.main;
   const { roomId } = options;
+  const missing: string[] = [];
+  for (const table of REQUIRED_TABLES) if (!(await hasTable(engine, table))) missing.push(table);
+  if (missing.length > 0) {
+    throw new SynapseDoctorError('DB_NOT_SYNAPSE', `${engine.description} lacks Synapse tables: ${missing.join(', ')}`, {
+      hint: 'the database has a schema_version table but not the tables Synapse creates; is it a partial copy?',
+    });
+  }
   if (roomId !== undefined && !(await roomExists(engine, roomId))) {
     throw new SynapseDoctorError('ROOM_NOT_FOUND', `room ${roomId} is not in this database`, {
       hint: 'run synapse-doctor inspect without --room to list the rooms',
