@@ -34,6 +34,18 @@ export function stateKeyOf(type: string, stateKey: string): string {
   return JSON.stringify([type, stateKey]);
 }
 
+const pduKeys = new WeakMap<Pdu, string>();
+
+/** stateKeyOf for a state event, memoised per PDU object (auth events are checked again and again). */
+export function stateKeyOfPdu(pdu: Pdu & { readonly state_key: string }): string {
+  let key = pduKeys.get(pdu);
+  if (key === undefined) {
+    key = stateKeyOf(pdu.type, pdu.state_key);
+    pduKeys.set(pdu, key);
+  }
+  return key;
+}
+
 export function isStateEvent(pdu: Pick<Pdu, 'state_key'>): boolean {
   return pdu.state_key !== undefined;
 }

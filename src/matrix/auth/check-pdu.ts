@@ -10,7 +10,7 @@
  * order so the rule named matches the spec's list.
  */
 import type { Pdu } from '../pdu.js';
-import { stateKeyOf } from '../pdu.js';
+import { stateKeyOf, stateKeyOfPdu } from '../pdu.js';
 import type { RoomVersionRules } from '../room-versions.js';
 import { authTypesForEvent } from './auth-events-selection.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
@@ -41,24 +41,25 @@ export function checkAuthEvents(event: Pdu, authEvents: readonly Pdu[], rules: R
   }
   trace.push({ rule: 'auth-events.missing', outcome: 'pass' });
 
-  const seen = new Map<string, Pdu>();
-  for (const e of listed) {
+  // At most a handful of auth events: pairwise scans beat building string keys on this hot path.
+  for (let i = 0; i < listed.length; i++) {
+    const e = listed[i]!;
     if (e.state_key === undefined) continue; // not state: refused as an unexpected kind below
-    const key = stateKeyOf(e.type, e.state_key);
-    const other = seen.get(key);
-    if (other !== undefined) {
-      return deny('auth-events.duplicate', `auth events ${other.event_id} and ${e.event_id} are both (${e.type}, ${JSON.stringify(e.state_key)})`, trace);
+    for (let j = 0; j < i; j++) {
+      const other = listed[j]!;
+      if (other.type === e.type && other.state_key === e.state_key) {
+        return deny('auth-events.duplicate', `auth events ${other.event_id} and ${e.event_id} are both (${e.type}, ${JSON.stringify(e.state_key)})`, trace);
+      }
     }
-    seen.set(key, e);
   }
   trace.push({ rule: 'auth-events.duplicate', outcome: 'pass' });
 
-  const expected = new Set(authTypesForEvent(event, rules).map(([t, k]) => stateKeyOf(t, k)));
+  const expected = authTypesForEvent(event, rules);
   for (const e of listed) {
     if (rules.roomIdFromCreateEvent && e.type === 'm.room.create') {
       return deny('auth-events.create-listed', `auth event ${e.event_id} is the m.room.create event, which this room version implies and must not be listed`, trace);
     }
-    if (e.state_key === undefined || !expected.has(stateKeyOf(e.type, e.state_key))) {
+    if (e.state_key === undefined || !expected.some(([t, k]) => t === e.type && k === e.state_key)) {
       const what = e.state_key === undefined ? `${e.type}, not a state event` : `${e.type}, ${JSON.stringify(e.state_key)}`;
       return deny('auth-events.unexpected', `auth event ${e.event_id} (${what}) is not one the auth events selection picks for this event`, trace);
     }
@@ -73,7 +74,7 @@ export function checkAuthEvents(event: Pdu, authEvents: readonly Pdu[], rules: R
   trace.push({ rule: 'auth-events.rejected', outcome: 'pass' });
 
   if (!rules.roomIdFromCreateEvent) {
-    if (!seen.has(CREATE_KEY)) {
+    if (!listed.some((e) => e.type === 'm.room.create' && e.state_key === '')) {
       return deny('auth-events.no-create', 'there is no m.room.create event among the auth events', trace);
     }
     trace.push({ rule: 'auth-events.no-create', outcome: 'pass' });
@@ -86,7 +87,8 @@ export function checkAuthEvents(event: Pdu, authEvents: readonly Pdu[], rules: R
   }
   trace.push({ rule: 'auth-events.wrong-room', outcome: 'pass' });
 
-  const map = new Map<string, Pdu>(seen);
+  const map = new Map<string, Pdu>();
+  for (const e of listed) map.set(stateKeyOfPdu(e as Pdu & { state_key: string }), e);
   if (rules.roomIdFromCreateEvent) {
     const createId = '$' + event.room_id.slice(1);
     const create = byId.get(createId);

@@ -1,0 +1,78 @@
+/**
+ * `npm run bench`: the speed figures we promise, measured outside the tests.
+ *
+ *   npm run bench                                   # everything, SQLite, 1,000,000 events
+ *   npm run bench -- --only auth,state-res          # just the protocol core
+ *   npm run bench -- --events 200000 --engines sqlite,postgres [--pg postgres://…]
+ *
+ * Without --pg, PostgreSQL runs use a throw-away embedded server.
+ */
+import { parseArgs } from 'node:util';
+import { benchAuth } from './auth-bench.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { benchLoadPostgres, benchLoadSqlite, type LoadBenchResult } from './load-bench.js';
+import { benchStateRes } from './state-res-bench.js';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string', default: 'auth,state-res,load' },
+    events: { type: 'string', default: '1000000' },
+    rooms: { type: 'string', default: '100' },
+    engines: { type: 'string', default: 'sqlite' },
+    pg: { type: 'string' },
+    keep: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const only = new Set(values.only.split(','));
+const results: Record<string, unknown> = {};
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const say = (line: string): void => {
+  if (!values.json) console.log(line);
+};
+
+if (only.has('auth')) {
+  say('Auth checks per second (in-process, one core), each event against its own auth events:');
+  const rows = ['10', '11', '12'].map((v) => benchAuth(v));
+  for (const r of rows) {
+    say(`  room v${r.roomVersion.padEnd(3)} ${fmt(r.checksPerSecond).padStart(10)} checks/s (checkAuthEvents)  ${fmt(r.rulesPerSecond).padStart(10)} /s (rules only)  over ${r.events} events, ${r.denied} denied`);
+  }
+  results.auth = rows;
+}
+
+if (only.has('state-res')) {
+  say('State resolution of a 1,000-event conflict:');
+  const rows = ['10', '12'].map((v) => benchStateRes(v));
+  for (const r of rows) {
+    say(`  room v${r.roomVersion.padEnd(3)} ${r.conflictedEvents} conflicted events, ${r.stateSize} keys resolved: median ${fmt(r.millisecondsMedian, 1)} ms (best ${fmt(r.millisecondsMin, 1)} ms)`);
+  }
+  results.stateRes = rows;
+}
+
+if (only.has('load')) {
+  const events = Number(values.events);
+  const rooms = Number(values.rooms);
+  const rows: LoadBenchResult[] = [];
+  for (const engine of values.engines.split(',')) {
+    say(`Simulator: ${fmt(events)} events in ${rooms} rooms on ${engine}, then inspect …`);
+    let r: LoadBenchResult;
+    if (engine === 'sqlite') {
+      r = await benchLoadSqlite(events, rooms, values.keep);
+    } else {
+      const server = values.pg ? { url: values.pg, stop: async () => undefined } : await startEmbeddedPostgres();
+      try {
+        r = await benchLoadPostgres(server.url, events, rooms);
+      } finally {
+        await server.stop();
+      }
+    }
+    const size = r.databaseBytes !== undefined ? `, ${fmt(r.databaseBytes / 2 ** 20)} MiB` : '';
+    say(`  ${engine}: ${fmt(r.events)} events generated in ${fmt(r.generateSeconds, 1)} s (${fmt(r.eventsPerSecond)} events/s${size})`);
+    say(`  ${engine}: inspect (all ${r.rooms} rooms) ${fmt(r.inspectSeconds, 2)} s; inspect --room ${fmt(r.inspectRoomSeconds, 2)} s`);
+    rows.push(r);
+  }
+  results.load = rows;
+}
+
+if (values.json) console.log(JSON.stringify(results, null, 2));
