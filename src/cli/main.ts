@@ -72,6 +72,13 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
 
 /** Entry point of bin/synapse-doctor.js: runs, flushes output, exits with the code. */
 export async function main(argv: string[]): Promise<void> {
+  // `synapse-doctor … | head`: a closed pipe ends the output, not with a stack trace
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.success);
+      throw e;
+    });
+  }
   process.once('SIGINT', () => {
     process.stderr.write('synapse-doctor: interrupted\n');
     process.exit(EXIT.interrupted);

@@ -23,9 +23,9 @@ export function addGlobalOptions(program: Command): Command {
     .addOption(new Option('--db <path|url>', `SQLite file or postgres:// URL of the Synapse database (default: $${ENV_DB})`))
     .addOption(new Option('--config <homeserver.yaml>', "read the database settings from Synapse's config"))
     .addOption(new Option('--state-db <url>', 'separate database holding the state_groups* tables'))
-    .addOption(new Option('--json', 'machine-readable output on stdout').default(false))
-    .addOption(new Option('--debug', 'print stack traces and causes of errors').default(false))
-    .addOption(new Option('--force', 'proceed despite safety warnings where a command allows it').default(false));
+    .addOption(new Option('--json', 'machine-readable output on stdout'))
+    .addOption(new Option('--debug', 'print stack traces and causes of errors'))
+    .addOption(new Option('--force', 'proceed despite safety warnings where a command allows it'));
 }
 
 export function globalOptions(command: Command): GlobalOptions {
