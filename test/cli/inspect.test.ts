@@ -1,8 +1,28 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScenario, type ScenarioResult } from '../../src/simulator/scenarios/index.js';
 import { ENGINES, freshSynapseDatabase, type FreshDatabase } from '../support/engines.js';
 import { expectedRoom } from '../inspect/expected.js';
-import { runCli } from './run-cli.js';
+import { expectOneErrorLine, runCli } from './run-cli.js';
+
+/** The database section of a homeserver.yaml pointing at `url` (an SQLite path or postgres:// URL). */
+function databaseYaml(url: string): string {
+  if (!url.startsWith('postgres')) return `database:\n  name: sqlite3\n  args:\n    database: ${JSON.stringify(url)}\n`;
+  const u = new URL(url);
+  return [
+    'database:',
+    '  name: psycopg2',
+    '  args:',
+    `    user: ${JSON.stringify(decodeURIComponent(u.username))}`,
+    `    password: ${JSON.stringify(decodeURIComponent(u.password))}`,
+    `    host: ${JSON.stringify(u.hostname)}`,
+    `    port: ${u.port || 5432}`,
+    `    database: ${JSON.stringify(u.pathname.slice(1))}`,
+    '',
+  ].join('\n');
+}
 
 for (const engine of ENGINES) {
   describe(`${engine}: cli inspect`, () => {
@@ -55,6 +75,24 @@ for (const engine of ENGINES) {
       expect(header.indexOf('VERSION')).toBe(row.indexOf('10  '));
       for (const [server, n] of Object.entries(want.joinedByServer)) expect(r.stdout).toContain(`${server} ${n}`);
       expect(r.stdout).toContain(`rejected events by reason: auth_error ${want.rejectedByReason.auth_error}`);
+    });
+
+    it('reads the database from homeserver.yaml with --config, and refuses a broken one (exit 3)', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'synapse-doctor-config-'));
+      try {
+        const config = join(dir, 'homeserver.yaml');
+        await writeFile(config, `server_name: example.org\n${databaseYaml(fresh.url)}`);
+        const r = await runCli(['inspect', '--config', config, '--json']);
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout).rooms[0].room_id).toBe(scenario.roomId);
+        await writeFile(config, 'database:\n  name: oracle\n');
+        const bad = await runCli(['inspect', '--config', config, '--json']);
+        expect(bad.code).toBe(3);
+        expect(JSON.parse(bad.stdout).error.code).toBe('CONFIG_INVALID');
+        expectOneErrorLine(bad.stderr);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('takes the database from SYNAPSE_DOCTOR_DB', async () => {
