@@ -28,3 +28,17 @@ export async function openForReading(g: GlobalOptions, ctx: CliContext): Promise
   }
   return db;
 }
+
+/**
+ * A failure while reading: driver errors (SQLITE_CORRUPT, a dropped connection, a statement
+ * timeout) become database errors (exit 4 and friends) instead of internal ones; anything else is
+ * returned unchanged.
+ */
+export async function mapReadFailure(e: unknown, db: SynapseDatabase): Promise<unknown> {
+  const err = e as { name?: unknown; code?: unknown; severity?: unknown };
+  const fromSqlite = err?.name === 'SqliteError';
+  const fromPostgres = typeof err?.severity === 'string' || (typeof err?.code === 'string' && /^(E[A-Z]+|[0-9A-Z]{5})$/.test(err.code));
+  if (!fromSqlite && !fromPostgres) return e;
+  const { mapPostgresError, mapSqliteError } = await import('../store/open-errors.js');
+  return db.main.kind === 'sqlite' ? mapSqliteError(e, db.main.description) : mapPostgresError(e, db.main.description);
+}

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,21 @@ describe('cli: error classes and exit codes', () => {
     expect(JSON.parse(r2.stdout).error.code).toBe('DB_NOT_SYNAPSE');
     expectOneErrorLine(r2.stderr);
     await empty.cleanup();
+  });
+
+  it('exits 4, not 70, when the SQLite file is corrupt', async () => {
+    const demo = join(dir, 'demo-for-corruption');
+    expect((await runCli(['demo', demo])).code).toBe(0);
+    const corrupt = join(dir, 'corrupt.db');
+    await copyFile(join(demo, 'homeserver.db'), corrupt);
+    const { size } = await stat(corrupt);
+    const fh = await open(corrupt, 'r+');
+    for (let off = 8192; off < size; off += 4096 * 3) await fh.write(Buffer.alloc(200, 0xff), 0, 200, off + 100);
+    await fh.close();
+    const r = await runCli(['inspect', '--db', corrupt, '--json']);
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.stdout).error.code).toBe('DB_ERROR');
+    expect(stackLines(r.stderr)).toEqual([]);
   });
 
   it('exits 2 for an unknown flag, a missing argument and no database at all', async () => {
