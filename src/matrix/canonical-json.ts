@@ -194,6 +194,10 @@ export interface ParseJsonOptions {
  *   in `JsonValue`; `canonicalJson(..., { strictIntegers: false })` writes them back digit for
  *   digit, as Synapse's relaxed serializer does), and fractions stay (lossy) numbers that
  *   `canonicalJson` refuses.
+ * - a number written with a fraction or an exponent whose value is an integer (`1.0`, `1e3`, `-0.0`)
+ *   is a float to every other implementation (Python, serde_json, Go) and "Float values are not
+ *   permitted" in canonical JSON; once parsed it could not be told apart from the integer, so it is
+ *   refused here in both modes, naming its path. (`-0` itself is the integer 0 and is written `0`.)
  * - a key `__proto__` becomes an ordinary own property, never a prototype.
  */
 export function parseJson(text: string, options: ParseJsonOptions = {}): JsonValue {
@@ -204,10 +208,20 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
     throw new MatrixFormatError(`invalid JSON: ${(e as Error).message}`);
   }
   const bad = findUnsafeNumber(value, 0);
-  if (bad === undefined) return value;
-  if (options.strict) throw new MatrixFormatError(`${formatPath(bad.segments)}: ${bad.message}`);
-  return new LosslessParser(text).parseDocument();
+  if (bad === undefined && !FLOAT_SYNTAX.test(text)) return value;
+  if (bad !== undefined && options.strict) throw new MatrixFormatError(`${formatPath(bad.segments)}: ${bad.message}`);
+  // Either a number JSON.parse rounds, or perhaps a float written like an integer (`1.0`, `1e3`):
+  // the text must be read token by token.
+  try {
+    return new LosslessParser(text, options.strict ?? false).parseDocument();
+  } catch (e) {
+    if (e instanceof PathError) throw new MatrixFormatError(`${formatPath(e.segments)}: ${e.message}`);
+    throw e;
+  }
 }
+
+/** A digit followed by `.`, `e` or `E`: cheap pre-check for numbers with fraction or exponent. */
+const FLOAT_SYNTAX = /\d[.eE]/;
 
 /** First number canonical JSON cannot carry, or undefined. */
 function findUnsafeNumber(value: unknown, depth: number): PathError | undefined {
@@ -238,7 +252,10 @@ const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 /** Small recursive-descent parser used only when JSON.parse would round a number. */
 class LosslessParser {
   private pos = 0;
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly strict: boolean,
+  ) {}
 
   parseDocument(): JsonValue {
     const v = this.value(0);
@@ -276,7 +293,13 @@ class LosslessParser {
         this.ws();
         if (t[this.pos] !== ':') this.fail('expected ":"');
         this.pos++;
-        const v = this.value(depth + 1);
+        let v: JsonValue;
+        try {
+          v = this.value(depth + 1);
+        } catch (e) {
+          if (e instanceof PathError) e.segments.push(k);
+          throw e;
+        }
         if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
         else obj[k] = v;
         this.ws();
@@ -291,7 +314,12 @@ class LosslessParser {
       this.ws();
       if (t[this.pos] === ']') return this.pos++, arr;
       for (;;) {
-        arr.push(this.value(depth + 1));
+        try {
+          arr.push(this.value(depth + 1));
+        } catch (e) {
+          if (e instanceof PathError) e.segments.push(`[${arr.length}]`);
+          throw e;
+        }
         this.ws();
         if (t[this.pos] === ',') this.pos++;
         else if (t[this.pos] === ']') return this.pos++, arr;
@@ -307,8 +335,13 @@ class LosslessParser {
     if (!m) this.fail('expected a JSON value');
     this.pos += m[0].length;
     const n = Number(m[0]);
-    if (m[1] === undefined && m[2] === undefined && !Number.isSafeInteger(n)) {
+    if (m[1] === undefined && m[2] === undefined) {
+      if (Number.isSafeInteger(n)) return n;
+      if (this.strict) throw new PathError(`integer ${m[0]} is outside [-(2^53)+1, 2^53-1]`);
       return BigInt(m[0]) as unknown as JsonValue; // exact; see parseJson
+    }
+    if (this.strict || Number.isInteger(n) || Object.is(n, -0)) {
+      throw new PathError(`floats are not allowed in canonical JSON (${m[0]})`);
     }
     return n;
   }
