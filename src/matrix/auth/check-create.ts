@@ -10,7 +10,7 @@ import { ROOM_VERSIONS } from '../room-versions.js';
 import type { RoomVersionRules } from '../room-versions.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
 import { allow, deny } from './auth-result.js';
-import { domainOf, isValidUserId, show } from './ids.js';
+import { domainOf, isValidUserIdWithServerName, show } from './ids.js';
 import { own } from './power-levels.js';
 
 export function checkCreateEvent(event: Pdu, rules: RoomVersionRules, trace: AuthStep[]): AuthResult {
@@ -54,7 +54,7 @@ export function checkCreateEvent(event: Pdu, rules: RoomVersionRules, trace: Aut
       return deny('create.additional-creators', 'content.additional_creators is not an array', trace);
     }
     for (const entry of extra) {
-      if (!isValidUserId(entry)) {
+      if (!isValidUserIdWithServerName(entry)) {
         return deny('create.additional-creators', `content.additional_creators contains ${show(entry)}, which is not a valid user id`, trace);
       }
     }

@@ -24,6 +24,31 @@ export function isValidUserId(value: unknown): value is string {
   return Buffer.byteLength(value, 'utf8') <= 255;
 }
 
+const HOSTNAME = /^[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*$/;
+const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]+\]$/;
+const PORT = /^[0-9]{1,5}$/;
+
+/**
+ * A server name as the grammar allows (appendices, "Server Name"): a DNS name or IPv4 address, or
+ * an IPv6 literal in brackets, optionally followed by ":" and a port of 1–5 digits.
+ */
+export function isValidServerName(name: string): boolean {
+  if (name.endsWith(']')) return IPV6_LITERAL.test(name);
+  const colon = name.lastIndexOf(':');
+  const host = colon < 0 ? name : name.slice(0, colon);
+  if (colon >= 0 && !PORT.test(name.slice(colon + 1))) return false;
+  return host.endsWith(']') ? IPV6_LITERAL.test(host) : HOSTNAME.test(host);
+}
+
+/**
+ * isValidUserId plus a valid server name: the "user ID validation" v12 applies to
+ * `additional_creators` (rooms/v12 rule 1.4). Synapse: `UserID.is_valid`, which runs
+ * `parse_and_validate_server_name` on the part after the first ':'.
+ */
+export function isValidUserIdWithServerName(value: unknown): value is string {
+  return isValidUserId(value) && isValidServerName(value.slice(value.indexOf(':') + 1));
+}
+
 const MEMBER_KEYS = new Map<string, string>();
 const MEMBER_KEYS_MAX = 65_536;
 
