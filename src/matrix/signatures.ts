@@ -111,10 +111,12 @@ function domainOf(id: JsonValue | undefined, field: string): string {
  * - the sender's server, except for an invite made from a third-party invite (its sender matches
  *   the 3pid invite, but another server may have sent it);
  * - event format 1 (v1, v2): the server of the event id, if different (when the event has one);
- * - restricted joins (v8+): the server of `content.join_authorised_via_users_server`
- *   (auth rule 4.2, https://spec.matrix.org/v1.16/rooms/v8/#authorisation-rules). The rule's text
- *   applies to any membership carrying that key; Synapse (`_check_sigs_on_pdu`,
- *   `validate_event_for_room_version`) applies it to joins only, and so do we.
+ * - v8+: for an `m.room.member` event whose content has `join_authorised_via_users_server`, the
+ *   server of that user (auth rule 4.2, https://spec.matrix.org/v1.16/rooms/v8/#authorisation-rules:
+ *   "If content has a join_authorised_via_users_server property: if the event is not validly signed
+ *   by the homeserver of the user ID denoted by the key, reject"). The rule names no membership, so
+ *   it is applied to every membership, as the auth rules in src/matrix/auth do. Divergences: Synapse
+ *   (`_check_sigs_on_pdu`) checks joins only; ruma-signatures checks any event type carrying the key.
  * The content inspected is the event's own (full) content, as Synapse does.
  */
 export function requiredSignatureServers(event: JsonObject, rules: RoomVersionRules): string[] {
@@ -126,7 +128,7 @@ export function requiredSignatureServers(event: JsonObject, rules: RoomVersionRu
   }
   // format 1: an absent event_id is left to the PDU parser (computeEventId refuses it)
   if (rules.eventFormat === 1 && event.event_id !== undefined) servers.add(domainOf(event.event_id, 'event_id'));
-  if (rules.restrictedJoinRule && member && content.membership === 'join' && Object.hasOwn(content, 'join_authorised_via_users_server')) {
+  if (rules.restrictedJoinRule && member && Object.hasOwn(content, 'join_authorised_via_users_server')) {
     servers.add(domainOf(content.join_authorised_via_users_server, 'content.join_authorised_via_users_server'));
   }
   return [...servers];
