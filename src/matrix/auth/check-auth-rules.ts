@@ -23,6 +23,7 @@ import { allow, deny } from './auth-result.js';
 import { checkCreateEvent } from './check-create.js';
 import { checkMembership } from './check-membership.js';
 import { checkPowerLevelsChange } from './check-power-levels-change.js';
+import { PASS } from './pass-steps.js';
 import { describeMembership, domainOf, membershipIn, show } from './ids.js';
 import {
   CREATE_KEY,
@@ -32,14 +33,6 @@ import {
   requiredPowerLevelFrom,
   userPowerLevelFrom,
 } from './power-levels.js';
-
-// Shared, frozen "pass" steps: the fast path allocates no step objects.
-const PASS_CREATE: AuthStep = Object.freeze({ rule: 'auth-events.no-create', outcome: 'pass' });
-const PASS_ROOM_ID: AuthStep = Object.freeze({ rule: 'room-id.create-event', outcome: 'pass' });
-const PASS_FEDERATE: AuthStep = Object.freeze({ rule: 'federate.disallowed', outcome: 'pass' });
-const PASS_JOINED: AuthStep = Object.freeze({ rule: 'events.sender-not-joined', outcome: 'pass' });
-const PASS_POWER: AuthStep = Object.freeze({ rule: 'events.sender-power', outcome: 'pass' });
-const PASS_STATE_KEY: AuthStep = Object.freeze({ rule: 'events.state-key-user', outcome: 'pass' });
 
 const ROOM_IDS = new WeakMap<Pdu, string>();
 /** v12: the room id a create event defines ('!' + its id without the '$'), memoised per event. */
@@ -53,30 +46,56 @@ function roomIdOfCreate(create: Pdu): string {
 }
 
 export function checkAuthRules(event: Pdu, authEvents: ReadonlyMap<string, Pdu>, rules: RoomVersionRules): AuthResult {
-  const trace: AuthStep[] = [];
+  return runAuthRules(event, authEvents, rules, [], undefined);
+}
+
+/** The refusal when the room's create event is not available (v12 rule 2; earlier rule 2.4). */
+export function denyNoCreate(event: Pdu, rules: RoomVersionRules, trace: AuthStep[]): AuthResult {
+  return rules.roomIdFromCreateEvent
+    ? deny('room-id.create-event', `the m.room.create event of ${event.room_id} is not available`, trace)
+    : deny('auth-events.no-create', 'there is no m.room.create event among the auth events', trace);
+}
+
+/** v12 rule 2, once the create event is known: the room id is its id, and it was accepted. */
+export function checkRoomIdIsCreate(event: Pdu, create: Pdu, trace: AuthStep[]): AuthResult | undefined {
+  if (roomIdOfCreate(create) !== event.room_id) {
+    return deny('room-id.create-event', `the room id ${event.room_id} is not the id of the create event ${create.event_id}`, trace);
+  }
+  if (create.rejected) {
+    return deny('room-id.create-event', `the create event ${create.event_id} was rejected`, trace);
+  }
+  trace.push(PASS['room-id.create-event']);
+  return undefined;
+}
+
+/**
+ * The rules from the create event on. `checkedCreate` is the create event when the caller
+ * (checkAuthEvents) has already applied, and traced, the rules that find it: v12 rule 2, or
+ * v1–v11 rules 2.4 and 2.5 over the auth events list.
+ */
+export function runAuthRules(
+  event: Pdu,
+  authEvents: ReadonlyMap<string, Pdu>,
+  rules: RoomVersionRules,
+  trace: AuthStep[],
+  checkedCreate: Pdu | undefined,
+): AuthResult {
   if (event.type === 'm.room.create') return checkCreateEvent(event, rules, trace);
 
-  // The create event: v12 rule 2 (the room id is the create event's id), earlier rule 2.4/2.5.
-  const create = authEvents.get(CREATE_KEY);
-  if (rules.roomIdFromCreateEvent) {
-    if (create === undefined || create.type !== 'm.room.create') {
-      return deny('room-id.create-event', `the m.room.create event of ${event.room_id} is not available`, trace);
+  // The create event: v12 rule 2 (the room id is the create event's id), earlier rules 2.4 and 2.5.
+  const create = checkedCreate ?? authEvents.get(CREATE_KEY);
+  if (create === undefined || create.type !== 'm.room.create') return denyNoCreate(event, rules, trace);
+  if (checkedCreate === undefined) {
+    if (rules.roomIdFromCreateEvent) {
+      const refused = checkRoomIdIsCreate(event, create, trace);
+      if (refused !== undefined) return refused;
+    } else {
+      trace.push(PASS['auth-events.no-create']);
+      if (create.room_id !== event.room_id) {
+        return deny('auth-events.wrong-room', `the create event ${create.event_id} belongs to ${create.room_id}, not ${event.room_id}`, trace);
+      }
+      trace.push(PASS['auth-events.wrong-room']);
     }
-    if (roomIdOfCreate(create) !== event.room_id) {
-      return deny('room-id.create-event', `the room id ${event.room_id} is not the id of the create event ${create.event_id}`, trace);
-    }
-    if (create.rejected) {
-      return deny('room-id.create-event', `the create event ${create.event_id} was rejected`, trace);
-    }
-    trace.push(PASS_ROOM_ID);
-  } else {
-    if (create === undefined || create.type !== 'm.room.create') {
-      return deny('auth-events.no-create', 'there is no m.room.create event among the auth events', trace);
-    }
-    if (create.room_id !== event.room_id) {
-      return deny('auth-events.wrong-room', `the create event ${create.event_id} belongs to ${create.room_id}, not ${event.room_id}`, trace);
-    }
-    trace.push(PASS_CREATE);
   }
 
   // m.federate
@@ -87,15 +106,17 @@ export function checkAuthRules(event: Pdu, authEvents: ReadonlyMap<string, Pdu>,
       return deny('federate.disallowed', `the room is not federated (m.federate false) and ${sender} is not on ${domainOf(create.sender)}`, trace);
     }
   }
-  trace.push(PASS_FEDERATE);
+  trace.push(PASS['federate.disallowed']);
 
   // v1–v5: m.room.aliases
   if (rules.specialCaseAliasesAuth && event.type === 'm.room.aliases') {
     if (event.state_key === undefined) return deny('aliases.no-state-key', 'the m.room.aliases event has no state_key', trace);
+    trace.push(PASS['aliases.no-state-key']);
     const d = domainOf(sender);
     if (event.state_key !== d) {
       return deny('aliases.domain', `state_key ${show(event.state_key)} is not the sender's server ${d ?? '(none)'}`, trace);
     }
+    trace.push(PASS['aliases.domain']);
     return allow('aliases.allow', `${sender} sets the aliases of their own server ${d}`, trace);
   }
 
@@ -109,7 +130,7 @@ export function checkAuthRules(event: Pdu, authEvents: ReadonlyMap<string, Pdu>,
   if (senderMembership !== 'join') {
     return deny('events.sender-not-joined', `${sender} is not joined to the room (${describeMembership(senderMembership)})`, trace);
   }
-  trace.push(PASS_JOINED);
+  trace.push(PASS['events.sender-not-joined']);
 
   const senderLevel = userPowerLevelFrom(sender, create, powerLevels, rules);
   if (event.type === 'm.room.third_party_invite') {
@@ -123,13 +144,13 @@ export function checkAuthRules(event: Pdu, authEvents: ReadonlyMap<string, Pdu>,
   if (required > senderLevel) {
     return deny('events.sender-power', `${sender} has ${formatLevel(senderLevel)}, sending ${event.type} needs ${required}`, trace);
   }
-  trace.push(PASS_POWER);
+  trace.push(PASS['events.sender-power']);
 
   const sk = event.state_key;
   if (sk !== undefined && sk.charCodeAt(0) === 0x40 && sk !== sender) {
     return deny('events.state-key-user', `state_key ${show(sk)} starts with @ but is not the sender ${sender}`, trace);
   }
-  trace.push(PASS_STATE_KEY);
+  trace.push(PASS['events.state-key-user']);
 
   if (event.type === 'm.room.power_levels') {
     return checkPowerLevelsChange(event, powerLevels, create, senderLevel, rules, trace);
@@ -141,11 +162,13 @@ export function checkAuthRules(event: Pdu, authEvents: ReadonlyMap<string, Pdu>,
     if (senderLevel >= redact) {
       return allow('redaction.redact-level', `${sender} has ${formatLevel(senderLevel)}, the redact level is ${redact}`, trace);
     }
+    trace.push(PASS['redaction.redact-level']);
     const redacts = event.redacts;
     const mine = domainOf(event.event_id);
     if (typeof redacts === 'string' && mine !== undefined && domainOf(redacts) === mine) {
       return allow('redaction.same-domain', `the redacted event ${redacts} comes from the same server as the redaction (${mine})`, trace);
     }
+    trace.push(PASS['redaction.same-domain']);
     return deny('redaction.other', `${sender} has ${formatLevel(senderLevel)} (redact level ${redact}) and the redacted event ${redacts ?? '(none)'} is not from ${mine ?? 'the redaction’s server'}`, trace);
   }
 

@@ -24,6 +24,7 @@ import {
   roomCreator,
   userPowerLevelFrom,
 } from './power-levels.js';
+import { PASS, PASS_AUTHORISED_VIA_UNSIGNED } from './pass-steps.js';
 import { checkThirdPartyInvite } from './third-party-invite.js';
 
 export interface MembershipInputs {
@@ -44,7 +45,7 @@ export function checkMembership(
   if (target === undefined || !Object.hasOwn(content, 'membership')) {
     return deny('member.malformed', 'the membership event has no state_key or no content.membership', trace);
   }
-  trace.push({ rule: 'member.malformed', outcome: 'pass' });
+  trace.push(PASS['member.malformed']);
 
   if (rules.restrictedJoinRule && Object.hasOwn(content, 'join_authorised_via_users_server')) {
     const r = checkAuthorisingSignature(event, trace);
@@ -67,14 +68,17 @@ export function checkMembership(
       if (senderMembership !== 'join') {
         return deny('member.invite.sender-not-joined', `${sender} cannot invite: they have ${describeMembership(senderMembership)}, not join`, trace);
       }
+      trace.push(PASS['member.invite.sender-not-joined']);
       if (targetMembership === 'join' || targetMembership === 'ban') {
         return deny('member.invite.target-joined-or-banned', `${target} cannot be invited: their membership is ${targetMembership}`, trace);
       }
+      trace.push(PASS['member.invite.target-joined-or-banned']);
       const level = senderLevel();
       const invite = namedPowerLevelFrom('invite', powerLevels, rules);
       if (level >= invite) {
         return allow('member.invite.allow', `${sender} has ${formatLevel(level)}, inviting needs ${invite}`, trace);
       }
+      trace.push(PASS['member.invite.allow']);
       return deny('member.invite.power', `${sender} has ${formatLevel(level)}, inviting needs ${invite}`, trace);
     }
     case 'leave': {
@@ -85,9 +89,11 @@ export function checkMembership(
           ? allow('member.leave.self', `${sender} leaves from ${describeMembership(senderMembership)}`, trace)
           : deny('member.leave.self', `${sender} cannot leave: they have ${describeMembership(senderMembership)}`, trace);
       }
+      trace.push(PASS['member.leave.self']);
       if (senderMembership !== 'join') {
         return deny('member.leave.sender-not-joined', `${sender} cannot kick or unban ${target}: they have ${describeMembership(senderMembership)}, not join`, trace);
       }
+      trace.push(PASS['member.leave.sender-not-joined']);
       const level = senderLevel();
       if (targetMembership === 'ban') {
         const ban = namedPowerLevelFrom('ban', powerLevels, rules);
@@ -95,12 +101,13 @@ export function checkMembership(
           return deny('member.leave.unban-power', `${sender} has ${formatLevel(level)}, unbanning ${target} needs the ban level ${ban}`, trace);
         }
       }
-      trace.push({ rule: 'member.leave.unban-power', outcome: 'pass' });
+      trace.push(PASS['member.leave.unban-power']);
       const kick = namedPowerLevelFrom('kick', powerLevels, rules);
       const targetLevel = userPowerLevelFrom(target, create, powerLevels, rules);
       if (level >= kick && targetLevel < level) {
         return allow('member.leave.kick', `${sender} has ${formatLevel(level)} (kick level ${kick}) and ${target} has ${formatLevel(targetLevel)}`, trace);
       }
+      trace.push(PASS['member.leave.kick']);
       return deny(
         'member.leave.other',
         level < kick
@@ -113,12 +120,14 @@ export function checkMembership(
       if (senderMembership !== 'join') {
         return deny('member.ban.sender-not-joined', `${sender} cannot ban: they have ${describeMembership(senderMembership)}, not join`, trace);
       }
+      trace.push(PASS['member.ban.sender-not-joined']);
       const level = senderLevel();
       const ban = namedPowerLevelFrom('ban', powerLevels, rules);
       const targetLevel = userPowerLevelFrom(target, create, powerLevels, rules);
       if (level >= ban && targetLevel < level) {
         return allow('member.ban.allow', `${sender} has ${formatLevel(level)} (ban level ${ban}) and ${target} has ${formatLevel(targetLevel)}`, trace);
       }
+      trace.push(PASS['member.ban.allow']);
       return deny(
         'member.ban.power',
         level < ban
@@ -133,12 +142,15 @@ export function checkMembership(
       if (joinRule !== 'knock' && !(rules.knockRestrictedJoinRule && joinRule === 'knock_restricted')) {
         return deny('member.knock.join-rule', `the join rule is ${show(joinRule)}; knocking needs knock${rules.knockRestrictedJoinRule ? ' or knock_restricted' : ''}`, trace);
       }
+      trace.push(PASS['member.knock.join-rule']);
       if (sender !== target) {
         return deny('member.knock.sender-not-target', `${sender} cannot knock on behalf of ${target}`, trace);
       }
+      trace.push(PASS['member.knock.sender-not-target']);
       if (senderMembership !== 'ban' && senderMembership !== 'invite' && senderMembership !== 'join') {
         return allow('member.knock.allow', `${sender} knocks from ${describeMembership(senderMembership)}`, trace);
       }
+      trace.push(PASS['member.knock.allow']);
       return deny('member.knock.membership', `${sender} cannot knock: their membership is ${senderMembership}`, trace);
     }
   }
@@ -167,13 +179,13 @@ function checkAuthorisingSignature(event: Pdu, trace: AuthStep[]): AuthResult | 
   }
   const sigs = own(event.raw, 'signatures');
   if (sigs === undefined) {
-    trace.push({ rule: 'member.authorised-via.signature', outcome: 'pass', note: 'event carries no signatures; not checked here' });
+    trace.push(PASS_AUTHORISED_VIA_UNSIGNED);
     return undefined;
   }
   if (!isJsonObject(sigs) || !isJsonObject(own(sigs, server))) {
     return deny('member.authorised-via.signature', `the event is not signed by ${server}, the server of join_authorised_via_users_server ${via}`, trace);
   }
-  trace.push({ rule: 'member.authorised-via.signature', outcome: 'pass' });
+  trace.push(PASS['member.authorised-via.signature']);
   return undefined;
 }
 
@@ -193,24 +205,27 @@ function checkJoin(
       return allow('member.join.creator', `${target} is the room creator joining right after the create event`, trace);
     }
   }
-  trace.push({ rule: 'member.join.creator', outcome: 'pass' });
+  trace.push(PASS['member.join.creator']);
   if (sender !== target) {
     return deny('member.join.sender-not-target', `${sender} cannot join on behalf of ${target}`, trace);
   }
+  trace.push(PASS['member.join.sender-not-target']);
   if (senderMembership === 'ban') {
     return deny('member.join.banned', `${sender} is banned from the room`, trace);
   }
-  trace.push({ rule: 'member.join.banned', outcome: 'pass' });
+  trace.push(PASS['member.join.banned']);
   const joinRule = currentJoinRule(authEvents);
   if (joinRule === 'invite' || (rules.knockJoinRule && joinRule === 'knock')) {
     return senderMembership === 'invite' || senderMembership === 'join'
       ? allow('member.join.invite-rule', `the join rule is ${joinRule} and ${sender} has ${describeMembership(senderMembership)}`, trace)
       : deny('member.join.invite-rule', `the join rule is ${joinRule} and ${sender} has ${describeMembership(senderMembership)}, not invite or join`, trace);
   }
+  trace.push(PASS['member.join.invite-rule']);
   if ((rules.restrictedJoinRule && joinRule === 'restricted') || (rules.knockRestrictedJoinRule && joinRule === 'knock_restricted')) {
     if (senderMembership === 'invite' || senderMembership === 'join') {
       return allow('member.join.restricted.member', `the join rule is ${joinRule} and ${sender} has ${describeMembership(senderMembership)}`, trace);
     }
+    trace.push(PASS['member.join.restricted.member']);
     const via = own(event.content, 'join_authorised_via_users_server');
     if (typeof via !== 'string') {
       return deny('member.join.restricted.authoriser', `the join rule is ${joinRule}, ${sender} is not invited and the join names no join_authorised_via_users_server`, trace);
@@ -224,10 +239,12 @@ function checkJoin(
     if (viaLevel < invite) {
       return deny('member.join.restricted.authoriser', `the authorising user ${via} has ${formatLevel(viaLevel)}, inviting needs ${invite}`, trace);
     }
+    trace.push(PASS['member.join.restricted.authoriser']);
     return allow('member.join.restricted.authorised', `the join rule is ${joinRule} and ${via} (joined, ${formatLevel(viaLevel)}) authorised the join`, trace);
   }
   if (joinRule === 'public') {
     return allow('member.join.public', 'the join rule is public', trace);
   }
+  trace.push(PASS['member.join.public']);
   return deny('member.join.other', `the join rule is ${show(joinRule)}, under which ${sender} cannot join`, trace);
 }

@@ -7,7 +7,11 @@
  * no duplicate (type, state_key), only kinds the auth events selection allows, none rejected, the
  * create event present (v1–v11) or absent (v12), all in the same room. Synapse
  * (`check_state_independent_auth_rules`) checks the room of each entry first; we follow the spec's
- * order so the rule named matches the spec's list.
+ * order so the rule named matches the spec's list. In v12, rule 2 (the room id is the id of an
+ * accepted create event) is applied before the list rules, also as the spec orders them.
+ *
+ * The trace records every rule passed, in the spec's order; the rules that follow run on the same
+ * trace array (runAuthRules), told that the create event has been found and checked already.
  */
 import type { Pdu } from '../pdu.js';
 import { stateKeyOf, stateKeyOfPdu } from '../pdu.js';
@@ -15,13 +19,9 @@ import type { RoomVersionRules } from '../room-versions.js';
 import { authTypesForEvent } from './auth-events-selection.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
 import { deny } from './auth-result.js';
-import { checkAuthRules } from './check-auth-rules.js';
+import { checkAuthRules, checkRoomIdIsCreate, denyNoCreate, runAuthRules } from './check-auth-rules.js';
+import { PASS } from './pass-steps.js';
 import { CREATE_KEY } from './power-levels.js';
-
-function withPrefix(prefix: AuthStep[], result: AuthResult): AuthResult {
-  if (prefix.length > 0) result.trace.unshift(...prefix);
-  return result;
-}
 
 /**
  * Step 4. `authEvents` holds the events cited by `event.auth_events` (extra events are ignored);
@@ -33,13 +33,22 @@ export function checkAuthEvents(event: Pdu, authEvents: readonly Pdu[], rules: R
   const byId = new Map<string, Pdu>();
   for (const e of authEvents) byId.set(e.event_id, e);
 
+  // v12 rule 2 comes before the rules about the list (rule 3): the room id names the create event.
+  let create: Pdu | undefined;
+  if (rules.roomIdFromCreateEvent) {
+    create = byId.get('$' + event.room_id.slice(1));
+    if (create === undefined || create.type !== 'm.room.create' || create.state_key !== '') return denyNoCreate(event, rules, trace);
+    const refused = checkRoomIdIsCreate(event, create, trace);
+    if (refused !== undefined) return refused;
+  }
+
   const listed: Pdu[] = [];
   for (const id of event.auth_events) {
     const e = byId.get(id);
     if (e === undefined) return deny('auth-events.missing', `auth event ${id} is not available`, trace);
     listed.push(e);
   }
-  trace.push({ rule: 'auth-events.missing', outcome: 'pass' });
+  trace.push(PASS['auth-events.missing']);
 
   // At most a handful of auth events: pairwise scans beat building string keys on this hot path.
   for (let i = 0; i < listed.length; i++) {
@@ -52,7 +61,7 @@ export function checkAuthEvents(event: Pdu, authEvents: readonly Pdu[], rules: R
       }
     }
   }
-  trace.push({ rule: 'auth-events.duplicate', outcome: 'pass' });
+  trace.push(PASS['auth-events.duplicate']);
 
   const expected = authTypesForEvent(event, rules);
   for (const e of listed) {
@@ -64,37 +73,34 @@ export function checkAuthEvents(event: Pdu, authEvents: readonly Pdu[], rules: R
       return deny('auth-events.unexpected', `auth event ${e.event_id} (${what}) is not one the auth events selection picks for this event`, trace);
     }
   }
-  trace.push({ rule: 'auth-events.unexpected', outcome: 'pass' });
+  if (rules.roomIdFromCreateEvent) trace.push(PASS['auth-events.create-listed']);
+  trace.push(PASS['auth-events.unexpected']);
 
   for (const e of listed) {
     if (e.rejected) {
       return deny('auth-events.rejected', `auth event ${e.event_id} (${e.type}) was itself rejected`, trace);
     }
   }
-  trace.push({ rule: 'auth-events.rejected', outcome: 'pass' });
+  trace.push(PASS['auth-events.rejected']);
 
+  // v1–v11 rule 2.4 (in v12 the create event was found above and is not listed)
   if (!rules.roomIdFromCreateEvent) {
-    if (!listed.some((e) => e.type === 'm.room.create' && e.state_key === '')) {
-      return deny('auth-events.no-create', 'there is no m.room.create event among the auth events', trace);
-    }
-    trace.push({ rule: 'auth-events.no-create', outcome: 'pass' });
+    for (const e of listed) if (e.type === 'm.room.create' && e.state_key === '') create = e;
   }
+  if (create === undefined) return denyNoCreate(event, rules, trace);
+  if (!rules.roomIdFromCreateEvent) trace.push(PASS['auth-events.no-create']);
 
   for (const e of listed) {
     if (e.room_id !== event.room_id) {
       return deny('auth-events.wrong-room', `auth event ${e.event_id} (${e.type}) belongs to ${e.room_id}, not ${event.room_id}`, trace);
     }
   }
-  trace.push({ rule: 'auth-events.wrong-room', outcome: 'pass' });
+  trace.push(PASS['auth-events.wrong-room']);
 
   const map = new Map<string, Pdu>();
   for (const e of listed) map.set(stateKeyOfPdu(e as Pdu & { state_key: string }), e);
-  if (rules.roomIdFromCreateEvent) {
-    const createId = '$' + event.room_id.slice(1);
-    const create = byId.get(createId);
-    if (create !== undefined && create.type === 'm.room.create' && create.state_key === '') map.set(CREATE_KEY, create);
-  }
-  return withPrefix(trace, checkAuthRules(event, map, rules));
+  if (rules.roomIdFromCreateEvent) map.set(CREATE_KEY, create);
+  return runAuthRules(event, map, rules, trace, create);
 }
 
 /**

@@ -17,6 +17,7 @@ import type { RoomVersionRules } from '../room-versions.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
 import { allow, deny } from './auth-result.js';
 import { isValidUserId, show } from './ids.js';
+import { PASS } from './pass-steps.js';
 import { NAMED_LEVELS, formatLevel, isJsonObject, own, parsePowerLevel } from './power-levels.js';
 
 function levelMap(content: JsonObject, key: string): JsonObject {
@@ -48,7 +49,7 @@ export function checkPowerLevelsChange(
         return deny('power-levels.non-integer', `${name} is ${show(content[name])}, not an integer`, trace);
       }
     }
-    trace.push({ rule: 'power-levels.non-integer', outcome: 'pass' });
+    trace.push(PASS['power-levels.non-integer']);
     for (const name of ['events', 'notifications']) {
       if (!Object.hasOwn(content, name)) continue;
       const map = content[name];
@@ -57,7 +58,7 @@ export function checkPowerLevelsChange(
         if (!isInt(map[k])) return deny('power-levels.events-map', `${name}[${show(k)}] is ${show(map[k])}, not an integer`, trace);
       }
     }
-    trace.push({ rule: 'power-levels.events-map', outcome: 'pass' });
+    trace.push(PASS['power-levels.events-map']);
   }
 
   if (Object.hasOwn(content, 'users')) {
@@ -70,7 +71,7 @@ export function checkPowerLevelsChange(
       }
     }
   }
-  trace.push({ rule: 'power-levels.users-map', outcome: 'pass' });
+  trace.push(PASS['power-levels.users-map']);
 
   const newUsers = levelMap(content, 'users');
   if (rules.privilegedCreators) {
@@ -82,12 +83,13 @@ export function checkPowerLevelsChange(
         return deny('power-levels.creator-in-users', `${c} is a room creator and must not appear in users`, trace);
       }
     }
-    trace.push({ rule: 'power-levels.creator-in-users', outcome: 'pass' });
+    trace.push(PASS['power-levels.creator-in-users']);
   }
 
   if (previous === undefined) {
     return allow('power-levels.first', 'there is no previous m.room.power_levels event', trace);
   }
+  trace.push(PASS['power-levels.first']);
   const old = previous.content;
   const own_ = formatLevel(senderLevel);
   const sender = event.sender;
@@ -103,7 +105,7 @@ export function checkPowerLevelsChange(
       return deny('power-levels.named.new-above-own', `${sender} has ${own_} and cannot set ${name} to ${after}`, trace);
     }
   }
-  trace.push({ rule: 'power-levels.named.new-above-own', outcome: 'pass' });
+  trace.push(PASS['power-levels.named.old-above-own'], PASS['power-levels.named.new-above-own']);
 
   const maps = rules.limitNotificationsPowerLevels ? ['events', 'notifications'] : ['events'];
   for (const m of maps) {
@@ -117,7 +119,7 @@ export function checkPowerLevelsChange(
       }
     }
   }
-  trace.push({ rule: 'power-levels.events.old-above-own', outcome: 'pass' });
+  trace.push(PASS['power-levels.events.old-above-own']);
   for (const m of maps) {
     const before = levelMap(old, m);
     const after = levelMap(content, m);
@@ -129,7 +131,7 @@ export function checkPowerLevelsChange(
       }
     }
   }
-  trace.push({ rule: 'power-levels.events.new-above-own', outcome: 'pass' });
+  trace.push(PASS['power-levels.events.new-above-own']);
 
   const oldUsers = levelMap(old, 'users');
   for (const k of Object.keys(oldUsers)) {
@@ -140,7 +142,7 @@ export function checkPowerLevelsChange(
       return deny('power-levels.users.old-at-or-above-own', `${sender} has ${own_} and cannot change or remove ${k}'s level ${b}`, trace);
     }
   }
-  trace.push({ rule: 'power-levels.users.old-at-or-above-own', outcome: 'pass' });
+  trace.push(PASS['power-levels.users.old-at-or-above-own']);
   for (const k of Object.keys(newUsers)) {
     const a = entry(newUsers, k, rules);
     if (a === undefined || a === entry(oldUsers, k, rules)) continue;
@@ -148,5 +150,6 @@ export function checkPowerLevelsChange(
       return deny('power-levels.users.new-above-own', `${sender} has ${own_} and cannot give ${k} level ${a}`, trace);
     }
   }
+  trace.push(PASS['power-levels.users.new-above-own']);
   return allow('power-levels.allow', `${sender} has ${own_}, enough for every change`, trace);
 }

@@ -18,6 +18,7 @@ import { verifyJsonSignature } from '../signatures.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
 import { allow, deny } from './auth-result.js';
 import { show } from './ids.js';
+import { PASS } from './pass-steps.js';
 import { isJsonObject, own } from './power-levels.js';
 
 /** The public keys of an m.room.third_party_invite event: `public_key` then each `public_keys[].public_key`. */
@@ -77,29 +78,36 @@ export function checkThirdPartyInvite(
   if (targetMembership === 'ban') {
     return deny('member.invite.3pid.banned', `${target} is banned from the room and cannot be invited`, trace);
   }
+  trace.push(PASS['member.invite.3pid.banned']);
   const tpi = own(event.content, 'third_party_invite');
   const signed = isJsonObject(tpi) ? own(tpi, 'signed') : undefined;
   if (!isJsonObject(signed)) {
     return deny('member.invite.3pid.no-signed', 'content.third_party_invite has no signed object', trace);
   }
+  trace.push(PASS['member.invite.3pid.no-signed']);
   const mxid = own(signed, 'mxid');
   const token = own(signed, 'token');
   if (typeof mxid !== 'string' || typeof token !== 'string') {
     return deny('member.invite.3pid.signed-fields', 'content.third_party_invite.signed lacks a string mxid or token', trace);
   }
+  trace.push(PASS['member.invite.3pid.signed-fields']);
   if (mxid !== target) {
     return deny('member.invite.3pid.mxid', `signed.mxid ${show(mxid)} is not the invited user ${target}`, trace);
   }
+  trace.push(PASS['member.invite.3pid.mxid']);
   const invite = authEvents.get(stateKeyOf('m.room.third_party_invite', token));
   if (invite === undefined) {
     return deny('member.invite.3pid.no-invite-event', `there is no m.room.third_party_invite event with state_key ${show(token)}`, trace);
   }
+  trace.push(PASS['member.invite.3pid.no-invite-event']);
   if (invite.sender !== event.sender) {
     return deny('member.invite.3pid.sender', `${event.sender} did not send the third-party invite ${invite.event_id} (${invite.sender} did)`, trace);
   }
+  trace.push(PASS['member.invite.3pid.sender']);
   const keys = thirdPartyInvitePublicKeys(invite);
   if (signedMatchesAnyKey(signed, keys)) {
     return allow('member.invite.3pid.signature', `signed is signed with a public key of third-party invite ${invite.event_id}`, trace);
   }
+  trace.push(PASS['member.invite.3pid.signature']);
   return deny('member.invite.3pid.bad-signature', `no signature in signed verifies with the ${keys.length} public key(s) of ${invite.event_id}`, trace);
 }
