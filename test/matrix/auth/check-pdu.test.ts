@@ -37,6 +37,41 @@ describe('checkAuthEvents (receipt step 4)', () => {
     expect(without).toMatchObject({ allowed: false, rule: 'room-id.create-event' });
   });
 
+  it('v12: rule 2 (the room id is the create event) is applied before the auth events list (rule 3)', () => {
+    const { rules, b, pdus, get, pdu } = setup('12');
+    const create = get('m.room.create', '');
+    const ids = [get('m.room.power_levels', '').event_id, get('m.room.member', CAROL).event_id, '$gone:x.example'];
+    const both = checkAuthEvents(pdu(b.ev('m.room.message', CAROL, {}, { auth: ids })), pdus.filter((e) => e !== create), rules);
+    expect(both).toMatchObject({ allowed: false, rule: 'room-id.create-event' });
+    expect(both.trace).toEqual([{ rule: 'room-id.create-event', outcome: 'deny', note: both.reason }]);
+    const listOnly = checkAuthEvents(pdu(b.ev('m.room.message', CAROL, {}, { auth: ids })), pdus, rules);
+    expect(listOnly).toMatchObject({ allowed: false, rule: 'auth-events.missing' });
+    expect(listOnly.trace.map((s) => `${s.rule}:${s.outcome}`)).toEqual(['room-id.create-event:pass', 'auth-events.missing:deny']);
+  });
+
+  it('records each rule once, in order, with the create checks done by the list rules (v10)', () => {
+    const { rules, b, pdus, get, pdu } = setup('10');
+    const ids = [get('m.room.create', ''), get('m.room.power_levels', ''), get('m.room.member', CAROL)].map((e) => e.event_id);
+    const res = checkAuthEvents(pdu(b.ev('m.room.message', CAROL, { body: 'x' }, { auth: ids })), pdus, rules);
+    expect(res.trace.map((s) => `${s.rule}:${s.outcome}`)).toEqual([
+      'auth-events.missing:pass',
+      'auth-events.duplicate:pass',
+      'auth-events.unexpected:pass',
+      'auth-events.rejected:pass',
+      'auth-events.no-create:pass',
+      'auth-events.wrong-room:pass',
+      'federate.disallowed:pass',
+      'events.sender-not-joined:pass',
+      'events.sender-power:pass',
+      'events.state-key-user:pass',
+      'allow.default:allow',
+    ]);
+    // the pass steps are shared constants, not made per check
+    const again = checkAuthEvents(pdu(b.ev('m.room.message', CAROL, { body: 'y' }, { auth: ids })), pdus, rules);
+    expect(again.trace[0]).toBe(res.trace[0]);
+    expect(Object.isFrozen(res.trace[0])).toBe(true);
+  });
+
   it('explains a rejected auth event', () => {
     const { rules, b, pdus, get, pdu } = setup('10');
     const pl = get('m.room.power_levels', '');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AUTH_RULE_IDS, describeRule, ruleExistsIn, specRuleNumber } from '../../../src/matrix/auth/index.js';
+import { PASS } from '../../../src/matrix/auth/pass-steps.js';
 import { ROOM_VERSIONS, roomVersionRules } from '../../../src/matrix/room-versions.js';
 
 const n = (rule: string, v: string) => specRuleNumber(rule, roomVersionRules(v));
@@ -76,5 +77,13 @@ describe('specRuleNumber follows each version’s list', () => {
       expect([...ROOM_VERSIONS.values()].some((r) => ruleExistsIn(id, r))).toBe(true);
     }
     expect(describeRule('nope')).toContain('unknown');
+  });
+
+  it('every shared pass step names a known rule and is frozen', () => {
+    for (const [id, step] of Object.entries(PASS)) {
+      expect(AUTH_RULE_IDS).toContain(id);
+      expect(step).toEqual({ rule: id, outcome: 'pass' });
+      expect(Object.isFrozen(step)).toBe(true);
+    }
   });
 });

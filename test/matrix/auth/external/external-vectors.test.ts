@@ -3,6 +3,7 @@
  * ruma): every file in test/vectors/auth/external is run through our rules. Each case asserts the
  * source's allow/deny answer, except where a case's `note` records that the source departs from
  * the spec (then the spec's answer is asserted), and the rule id we name where the vector gives one.
+ * Every trace must also list its rules in the spec's order (support/trace-order.ts).
  */
 import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AUTH_RULE_IDS, specRuleNumber } from '../../../../src/matrix/auth/index.js';
 import { roomVersionRules } from '../../../../src/matrix/room-versions.js';
+import { traceOrderProblems } from '../support/trace-order.js';
 import type { ExternalVectorFile } from './external-vectors.js';
 import { decide, levelOf, select } from './external-vectors.js';
 
@@ -68,6 +70,8 @@ for (const f of FILES) {
               for (const r of c.passes ?? []) {
                 expect(res.trace.some((s) => s.rule === r && s.outcome === 'pass'), `passes ${r}`).toBe(true);
               }
+              expect(res.trace.at(-1)).toMatchObject({ rule: res.rule, outcome: res.allowed ? 'allow' : 'deny' });
+              expect(traceOrderProblems(res.trace, rules)).toEqual([]);
             });
           });
         }
