@@ -6,7 +6,7 @@
 import { MatrixFormatError } from './matrix-format-error.js';
 import type { RoomVersionRules } from './room-versions.js';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 export interface Pdu {
@@ -106,8 +106,10 @@ export function toPdu(
     ...(stateKey !== undefined ? { state_key: stateKey } : {}),
     sender: str('sender')!,
     content,
-    origin_server_ts: typeof ts === 'number' ? ts : 0,
-    depth: typeof depth === 'number' ? depth : 0,
+    // parseJson returns integers beyond 2^53 as bigint (old rooms allowed them); orderings only need
+    // an approximate number.
+    origin_server_ts: typeof ts === 'number' ? ts : typeof ts === 'bigint' ? Number(ts) : 0,
+    depth: typeof depth === 'number' ? depth : typeof depth === 'bigint' ? Number(depth) : 0,
     prev_events: refIds(raw.prev_events, 'prev_events', rules),
     auth_events: refIds(raw.auth_events, 'auth_events', rules),
     ...(redacts !== undefined ? { redacts } : {}),
