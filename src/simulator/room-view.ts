@@ -66,6 +66,8 @@ export class RoomView {
   /** `stream_ordering_to_exterm` snapshots. */
   readonly extremitySnapshots: Array<{ streamOrdering: number; eventIds: string[] }> = [];
   minDepth: number | undefined;
+  /** Prev events of stored non-outlier, accepted, not soft-failed events (`_get_events_which_are_prevs`). */
+  private readonly prevOfAccepted = new Set<string>();
 
   constructor(
     readonly server: SimServer,
@@ -182,16 +184,8 @@ export class RoomView {
     const forced = !rejectedBy && (options.forceReject ?? false);
     const rejected = rejectedBy !== undefined || forced;
 
-    // Step 6: soft failure, against the current state, when the event does not extend all extremities.
-    let softFailed = false;
-    if (!rejected && !outlier && !backfilled) {
-      const prevs = new Set(pdu.prev_events);
-      const same = prevs.size === this.forwardExtremities.size && [...prevs].every((p) => this.forwardExtremities.has(p));
-      if (!same) {
-        const current = this.resolve([this.currentState, stateBefore!]);
-        softFailed = !checkAgainstState(pdu, this.pduState(current), this.rules).allowed;
-      }
-    }
+    // Step 6: soft failure (synapse/handlers/federation_event.py `_check_for_soft_fail`).
+    const softFailed = !rejected && !outlier && !backfilled && this.failsAgainstCurrentState(pdu, stateBefore!);
 
     // State after.
     let groupAfter = groupBefore;
@@ -225,9 +219,37 @@ export class RoomView {
     this.order.push(ev.eventId);
     this.minDepth = this.minDepth === undefined ? stored.depthUpdate : Math.min(this.minDepth, stored.depthUpdate);
 
+    if (!rejected && !softFailed && !outlier) for (const p of pdu.prev_events) this.prevOfAccepted.add(p);
     if (!rejected) this.updateBackwardExtremities(stored);
     if (!rejected && !softFailed && !outlier && !backfilled) this.updateForward(stored);
     return stored;
+  }
+
+  /**
+   * Synapse's `_check_for_soft_fail`: nothing to check when the prev events are exactly the forward
+   * extremities (the state before the event is the current state). Otherwise, when every prev event
+   * is stored as a non-outlier (`have_events_in_timeline`, rejected ones included), the room's
+   * current state; when some are missing, the resolution of the states after the forward
+   * extremities together with the state before the event.
+   */
+  private failsAgainstCurrentState(pdu: Pdu, stateBefore: StateMap): boolean {
+    const prevs = new Set(pdu.prev_events);
+    if (prevs.size === this.forwardExtremities.size && [...prevs].every((p) => this.forwardExtremities.has(p))) return false;
+    const missingPrevs = [...prevs].some((p) => {
+      const s = this.events.get(p);
+      return s === undefined || s.outlier;
+    });
+    let current = this.currentState;
+    if (missingPrevs) {
+      const groups = this.server.stateGroups;
+      const sets = new Map<number, StateMap>();
+      for (const id of this.forwardExtremities) {
+        const g = this.events.get(id)!.groupAfter!;
+        sets.set(g, groups.get(g).state);
+      }
+      current = this.resolve([...sets.values(), stateBefore]);
+    }
+    return !checkAgainstState(pdu, this.pduState(current), this.rules).allowed;
   }
 
   private updateBackwardExtremities(s: StoredEvent): void {
@@ -246,27 +268,32 @@ export class RoomView {
     if (!s.outlier || pdu.prev_events.length === 0) this.backwardExtremities.delete(s.ev.eventId);
   }
 
+  /**
+   * `_calculate_new_extremities` (synapse/storage/controllers/persist_events.py) for one accepted,
+   * not soft-failed, non-outlier event: old ∪ {event} − its prev events − those already prev events
+   * of stored accepted events (`_get_events_which_are_prevs`) − what lies behind soft-failed prev
+   * events (`_get_prevs_before_rejected`, which follows event_edges: rejected events have none, so
+   * only soft-failed ones are walked through). No change, no snapshot and no state delta.
+   */
   private updateForward(s: StoredEvent): void {
+    const prevs = s.ev.pdu.prev_events;
     const result = new Set(this.forwardExtremities);
     result.add(s.ev.eventId);
-    for (const p of s.ev.pdu.prev_events) result.delete(p);
-    // `_get_prevs_before_rejected`: rejected or soft-failed prev events and what they lead back to.
-    const todo = [...s.ev.pdu.prev_events];
-    const seen = new Set<string>();
+    for (const p of prevs) result.delete(p);
+    for (const id of [...result]) if (this.prevOfAccepted.has(id)) result.delete(id);
+    const behind = new Set<string>();
+    const todo = [...prevs];
     while (todo.length > 0) {
-      const id = todo.pop()!;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const e = this.events.get(id);
-      if (!e || e.outlier) continue;
-      if (e.rejectionReason !== undefined || e.softFailed) {
-        result.delete(id);
-        for (const p of e.ev.pdu.prev_events) {
-          result.delete(p);
-          todo.push(p);
-        }
+      const e = this.events.get(todo.pop()!);
+      if (!e || e.outlier || e.rejectionReason !== undefined || !e.softFailed) continue;
+      for (const p of e.ev.pdu.prev_events) {
+        if (behind.has(p)) continue;
+        behind.add(p);
+        todo.push(p);
       }
     }
+    for (const id of behind) result.delete(id);
+    if (result.size === this.forwardExtremities.size && [...result].every((id) => this.forwardExtremities.has(id))) return;
     this.setForward(result, s.streamOrdering);
   }
 
@@ -302,6 +329,7 @@ export class RoomView {
     const keep = new Set<string>([...this.currentState.values(), ...this.forwardExtremities]);
     for (const id of [...keep]) for (const a of this.authIds(this.events.get(id)!.ev)) keep.add(a);
     for (const id of this.events.keys()) if (!keep.has(id)) this.events.delete(id);
+    for (const id of this.prevOfAccepted) if (!keep.has(id)) this.prevOfAccepted.delete(id);
     this.order.length = 0;
     this.stateDeltas.length = 0;
     this.extremitySnapshots.length = 0;
