@@ -68,11 +68,13 @@ function redactionNeedsRecheck(view: RoomView, s: StoredEvent): boolean {
 }
 
 export function internalMetadata(view: RoomView, s: StoredEvent): JsonObject {
+  // Keys in the order Synapse sets them: recheck_redaction by the auth checks (event_auth.py
+  // `check_redaction`), soft_failed afterwards by `_check_for_soft_fail`.
   const meta: JsonObject = {};
-  if (s.softFailed) meta.soft_failed = true;
   if (s.ev.pdu.type === 'm.room.redaction' && s.rejectionReason === undefined && redactionNeedsRecheck(view, s)) {
     meta.recheck_redaction = true;
   }
+  if (s.softFailed) meta.soft_failed = true;
   return meta;
 }
 

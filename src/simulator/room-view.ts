@@ -29,6 +29,8 @@ export interface StoredEvent {
   readonly rejectedBy?: AuthResult;
   readonly forced: boolean;
   readonly softFailed: boolean;
+  /** The check against the current state that soft-failed the event. */
+  readonly softFailedBy?: AuthResult;
   readonly streamOrdering: number;
   readonly receivedTs: number;
   /** State group of the state before / after the event (none for outliers). */
@@ -185,7 +187,8 @@ export class RoomView {
     const rejected = rejectedBy !== undefined || forced;
 
     // Step 6: soft failure (synapse/handlers/federation_event.py `_check_for_soft_fail`).
-    const softFailed = !rejected && !outlier && !backfilled && this.failsAgainstCurrentState(pdu, stateBefore!);
+    const softFailedBy = !rejected && !outlier && !backfilled ? this.checkCurrentState(pdu, stateBefore!) : undefined;
+    const softFailed = softFailedBy !== undefined;
 
     // State after.
     let groupAfter = groupBefore;
@@ -207,6 +210,7 @@ export class RoomView {
       ...(rejectedBy ? { rejectedBy } : {}),
       forced,
       softFailed,
+      ...(softFailedBy ? { softFailedBy } : {}),
       streamOrdering,
       receivedTs: this.server.receive(pdu.origin_server_ts),
       ...(groupBefore !== undefined ? { groupBefore } : {}),
@@ -230,11 +234,11 @@ export class RoomView {
    * extremities (the state before the event is the current state). Otherwise, when every prev event
    * is stored as a non-outlier (`have_events_in_timeline`, rejected ones included), the room's
    * current state; when some are missing, the resolution of the states after the forward
-   * extremities together with the state before the event.
+   * extremities together with the state before the event. Returns the failed check, if any.
    */
-  private failsAgainstCurrentState(pdu: Pdu, stateBefore: StateMap): boolean {
+  private checkCurrentState(pdu: Pdu, stateBefore: StateMap): AuthResult | undefined {
     const prevs = new Set(pdu.prev_events);
-    if (prevs.size === this.forwardExtremities.size && [...prevs].every((p) => this.forwardExtremities.has(p))) return false;
+    if (prevs.size === this.forwardExtremities.size && [...prevs].every((p) => this.forwardExtremities.has(p))) return undefined;
     const missingPrevs = [...prevs].some((p) => {
       const s = this.events.get(p);
       return s === undefined || s.outlier;
@@ -249,7 +253,8 @@ export class RoomView {
       }
       current = this.resolve([...sets.values(), stateBefore]);
     }
-    return !checkAgainstState(pdu, this.pduState(current), this.rules).allowed;
+    const result = checkAgainstState(pdu, this.pduState(current), this.rules);
+    return result.allowed ? undefined : result;
   }
 
   private updateBackwardExtremities(s: StoredEvent): void {

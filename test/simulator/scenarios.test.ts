@@ -66,6 +66,83 @@ for (const kind of ENGINES) {
       }
 
       for (const roomVersion of ['10', '12']) {
+        it(`healthy in room version ${roomVersion}: the ban race soft-fails Mallory's late state event on A only`, async () => {
+          const engine = await fresh();
+          const twin = await fresh();
+          const r = await buildScenario('healthy', { engine, version, roomVersion, otherEngines: [twin] });
+          await commonInvariants(engine, r.roomId, r.servers[0]!);
+          await commonInvariants(twin, r.roomId, r.servers[1]!);
+          const id = r.labels.softFailed as string;
+          const [malloryJoin, ban, afterBan] = [r.labels.malloryJoin, r.labels.ban, r.labels.afterBan] as string[];
+          const mallory = '@mallory:c.example';
+          const view = r.room.view(r.servers[0]!);
+          const stored = view.events.get(id)!;
+          expect(stored.softFailed).toBe(true);
+          expect(stored.softFailedBy?.rule).toBe('member.join.banned');
+          expect([...view.events.values()].filter((e) => e.softFailed).map((e) => e.ev.eventId)).toEqual([id]);
+          expect(r.room.view(r.servers[1]!).events.get(id)!.softFailed).toBe(false);
+          expect(r.room.view(r.servers[2]!).events.get(id)!.softFailed).toBe(false);
+          // Receiving it changed neither A's current state nor its forward extremities.
+          expect(view.stateDeltas.filter((d) => d.streamId === stored.streamOrdering || d.eventId === id)).toEqual([]);
+          expect(view.extremitySnapshots.filter((x) => x.streamOrdering === stored.streamOrdering || x.eventIds.includes(id))).toEqual([]);
+
+          const n = async (e: Engine, sql: string, params: ReadonlyArray<string | number> = [id]): Promise<number> =>
+            Number((await e.queryOne<{ n: number | string }>(sql, params))!.n);
+          const meta = async (e: Engine): Promise<unknown> =>
+            JSON.parse((await e.queryOne<{ m: string }>('SELECT internal_metadata AS m FROM event_json WHERE event_id = ?', [id]))!.m);
+          expect(await meta(engine)).toEqual({ soft_failed: true });
+          expect(await meta(twin)).toEqual({});
+          for (const e of [engine, twin]) {
+            const row = await e.queryOne<{ r: string | null; o: unknown }>('SELECT rejection_reason AS r, outlier AS o FROM events WHERE event_id = ?', [id]);
+            expect(row!.r).toBeNull();
+            expect([false, 0, '0', 'f']).toContain(row!.o);
+            expect(await n(e, 'SELECT count(*) AS n FROM rejections WHERE event_id = ?')).toBe(0);
+          }
+          expect(await n(engine, 'SELECT count(*) AS n FROM event_forward_extremities WHERE event_id = ?')).toBe(0);
+          expect(await n(engine, 'SELECT count(*) AS n FROM stream_ordering_to_exterm WHERE event_id = ?')).toBe(0);
+          // Every row an accepted state event gets.
+          const edges = await engine.query<{ p: string }>('SELECT prev_event_id AS p FROM event_edges WHERE event_id = ?', [id]);
+          expect(edges.map((x) => x.p)).toEqual([malloryJoin]);
+          expect(await n(engine, 'SELECT count(*) AS n FROM state_events WHERE event_id = ?')).toBe(1);
+          expect(await n(engine, 'SELECT count(*) AS n FROM event_auth WHERE event_id = ?')).toBe(view.authIds(stored.ev).length);
+          expect(await n(engine, 'SELECT count(*) AS n FROM event_auth_chains WHERE event_id = ?')).toBe(1);
+          const member = await engine.queryOne<{ membership: string; display_name: string }>(
+            'SELECT membership, display_name FROM room_memberships WHERE event_id = ?',
+            [id],
+          );
+          expect(member).toEqual({ membership: 'join', display_name: 'Mallory (still here)' });
+          const json = JSON.parse((await engine.queryOne<{ j: string }>('SELECT json AS j FROM event_json WHERE event_id = ?', [id]))!.j) as {
+            unsigned: { replaces_state?: string };
+          };
+          expect(json.unsigned.replaces_state).toBe(malloryJoin);
+          // Its state group is the state after it, computed as usual: the state before plus itself.
+          const group = async (e: Engine, ev: string): Promise<Map<string, string>> =>
+            collapseGroup(e, Number((await e.queryOne<{ s: number }>('SELECT state_group AS s FROM event_to_state_groups WHERE event_id = ?', [ev]))!.s));
+          const key = JSON.stringify(['m.room.member', mallory]);
+          const after = await group(engine, id);
+          const before = await group(engine, malloryJoin);
+          expect(after.get(key)).toBe(id);
+          before.set(key, id);
+          expect(after).toEqual(before);
+          // It never entered current state; the next event resolves it against the ban, which wins.
+          for (const e of [engine, twin]) {
+            expect(await n(e, 'SELECT count(*) AS n FROM current_state_events WHERE event_id = ?')).toBe(0);
+            const cur = await e.queryOne<{ event_id: string; membership: string }>(
+              'SELECT event_id, membership FROM current_state_events WHERE room_id = ? AND type = ? AND state_key = ?',
+              [r.roomId, 'm.room.member', mallory],
+            );
+            expect(cur).toEqual({ event_id: ban, membership: 'ban' });
+            expect((await group(e, afterBan)).get(key)).toBe(ban);
+            const fwd = await e.query<{ event_id: string }>('SELECT event_id FROM event_forward_extremities WHERE room_id = ?', [r.roomId]);
+            expect(fwd.map((x) => x.event_id)).toEqual([afterBan]);
+          }
+          expect(await n(engine, 'SELECT count(*) AS n FROM current_state_delta_stream WHERE event_id = ?')).toBe(0);
+          const so = Number((await engine.queryOne<{ s: number }>('SELECT stream_ordering AS s FROM events WHERE event_id = ?', [id]))!.s);
+          expect(await n(engine, 'SELECT count(*) AS n FROM current_state_delta_stream WHERE stream_id = ?', [so])).toBe(0);
+          // On B, which got it before the ban, it did enter current state until the ban came.
+          expect(await n(twin, 'SELECT count(*) AS n FROM current_state_delta_stream WHERE event_id = ?')).toBe(1);
+        });
+
         it(`rejection-chain in room version ${roomVersion}: root force-rejected, cascade by the auth-events rule, genuine by power, old-PL accepted`, async () => {
           const engine = await fresh();
           const twin = await fresh();

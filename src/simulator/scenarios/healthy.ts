@@ -1,7 +1,12 @@
 /**
  * Scenario 'healthy': one room across three servers, everyone accepting everything: messages sent
  * concurrently (forks and merges), an edit (m.replace), a reaction (m.annotation), a thread reply,
- * a redaction, two power-level changes, joins and a leave. Server A's view is written to the engine.
+ * a redaction, two power-level changes, joins and a leave, then a ban race: a moderator on A bans
+ * @mallory:c.example while C, not yet knowing it, sends a change of her display name (a state event)
+ * citing her join. B and C get it before the ban and accept it; A gets it after the ban: it passes
+ * the checks against its auth events and the state before it but not against A's current state, so
+ * A soft-fails it (server-server API "Soft failure"). Bob's next message cites it, so A resolves it
+ * against the ban (the ban wins). Server A's view is written to the engine.
  */
 import { SimRoom } from '../room.js';
 import { SimServer } from '../server.js';
@@ -23,6 +28,7 @@ export function simulateHealthy(roomVersion = '10', hop: 'sqlite' | 'postgres' =
   const amy = a.addUser('amy');
   const bob = b.addUser('bob', { displayName: 'Bob' });
   const carol = c.addUser('carol', { displayName: 'Carol', avatarUrl: 'mxc://c.example/carol' });
+  const mallory = c.addUser('mallory', { displayName: 'Mallory' });
   const all = [a, b, c];
   const room = new SimRoom(roomVersion);
   room.create(a, alice);
@@ -60,6 +66,15 @@ export function simulateHealthy(roomVersion = '10', hop: 'sqlite' | 'postgres' =
   const topic = room.send(c, carol, 'm.room.topic', { topic: 'Carol may set the topic now' }, { stateKey: '', deliverTo: [a, b] }).eventId;
   const leave = room.send(a, amy, 'm.room.member', { membership: 'leave' }, { stateKey: amy, deliverTo: [b, c] }).eventId;
   const last = room.send(b, bob, 'm.room.message', message('bye amy'), { deliverTo: [a, c] }).eventId;
+
+  // The ban race. The ban reaches only A at first; C's event reaches C and B, then the ban reaches
+  // them, and only then does C's event reach A.
+  const malloryJoin = room.send(c, mallory, 'm.room.member', { membership: 'join', displayname: 'Mallory' }, { stateKey: mallory, deliverTo: [a, b] }).eventId;
+  const ban = room.send(a, alice, 'm.room.member', { membership: 'ban', reason: 'spam' }, { stateKey: mallory }).eventId;
+  const softFailed = room.send(c, mallory, 'm.room.member', { membership: 'join', displayname: 'Mallory (still here)' }, { stateKey: mallory, deliverTo: [b] }).eventId;
+  room.sync([b, c], [ban]);
+  room.deliver(a, softFailed);
+  const afterBan = room.send(b, bob, 'm.room.message', message('mallory is gone'), { deliverTo: [a, c] }).eventId;
   return {
     room,
     servers: [a, b, c],
@@ -79,6 +94,10 @@ export function simulateHealthy(roomVersion = '10', hop: 'sqlite' | 'postgres' =
       topic,
       leave,
       last,
+      malloryJoin,
+      ban,
+      softFailed,
+      afterBan,
     },
   };
 }
