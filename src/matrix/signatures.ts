@@ -151,25 +151,80 @@ function publicKeyFromBase64(b64: string): Uint8Array | null {
   return key;
 }
 
+/** A key's entry in a KeyRing, or undefined (own properties only: hostile names such as `__proto__` stay data). */
+function knownKey(keys: KeyRing, server: string, keyId: string): KeyRing[string][string] | undefined {
+  const byId = Object.hasOwn(keys, server) ? keys[server] : undefined;
+  return byId && Object.hasOwn(byId, keyId) ? byId[keyId] : undefined;
+}
+
+/** A millisecond timestamp from JSON: numbers as they are, exact big integers (parseJson) as numbers. */
+function timestamp(value: JsonValue | undefined): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'bigint') return Number(value);
+  return undefined;
+}
+
+type SignatureEntry = EventSignatureReport['signatures'][number];
+
+/**
+ * Checks one signature with the key ring: unsupported algorithms, unknown keys and keys whose
+ * validity ends before `minimumValidUntilTs` are skipped (Synapse `Keyring.process_request`:
+ * `valid_until_ts < minimum_valid_until_ts` skips, so a key valid exactly until the timestamp is usable).
+ */
+function checkOne(
+  server: string,
+  keyId: string,
+  sig: JsonValue | undefined,
+  keys: KeyRing,
+  minValid: { ts: number; what: string },
+  bytes: () => Buffer,
+): SignatureEntry {
+  const entry: SignatureEntry = { server, key_id: keyId, ok: false, reason: '' };
+  const known = knownKey(keys, server, keyId);
+  const validUntil = known?.valid_until_ts ?? Number.POSITIVE_INFINITY;
+  const publicKey = known && typeof known.key === 'string' ? publicKeyFromBase64(known.key) : null;
+  if (!keyId.startsWith('ed25519:')) entry.reason = 'skipped: unsupported algorithm';
+  else if (!known) entry.reason = 'skipped: unknown key';
+  else if (!publicKey) entry.reason = 'skipped: known key is not a valid ed25519 public key';
+  else if (validUntil < minValid.ts) entry.reason = `skipped: key valid until ${validUntil}, before ${minValid.what} ${minValid.ts}`;
+  else if (typeof sig !== 'string') entry.reason = 'invalid: signature is not a string';
+  else {
+    entry.ok = checkSignature(bytes(), sig, publicKey);
+    entry.reason = entry.ok ? 'verified' : 'invalid signature';
+  }
+  return entry;
+}
+
+/** True when the entry is a failed check with a usable key (as opposed to a skipped one). */
+function isFailure(entry: SignatureEntry): boolean {
+  return !entry.ok && !entry.reason.startsWith('skipped');
+}
+
 /**
  * Verifies the signatures on a received event against known keys: the redacted event is checked
  * (so a redacted copy verifies as well as the full event), unknown keys and non-ed25519 algorithms
  * are skipped, and with `rules.enforceKeyValidity` (v5+) a key whose `valid_until_ts` is before the
- * event's `origin_server_ts` is skipped. As in Synapse, each required server needs at least one
- * verified signature, and a failing signature from a usable key of a required server fails the event.
+ * event's `origin_server_ts` is skipped (a key valid exactly until then is used, as in Synapse and the
+ * spec's "expired prior to the event's origin_server_ts"). As in Synapse, each required server needs
+ * at least one verified signature, and a failing signature from a usable key of a required server
+ * fails the event.
  * https://spec.matrix.org/v1.16/server-server-api/#validating-hashes-and-signatures-on-received-events
  * https://spec.matrix.org/v1.16/rooms/v5/#signing-key-validity-period (v5+)
  *
- * The "lesser of valid_until_ts and 7 days into the future" rule depends on when keys were fetched
- * and is left to whoever builds the KeyRing. The content hash is checked separately (checkContentHash).
+ * Before v5 every known key is used whatever its validity, old keys included, as Synapse does
+ * (minimum_valid_until_ts 0); gomatrixserverlib refuses an old key at or after its `expired_ts`
+ * in every room version. The "lesser of valid_until_ts and 7 days into the future" rule depends on
+ * when the keys were fetched: `keyRingFromServerKeys(…, { fetchedAt })` applies it.
+ * The content hash is checked separately (checkContentHash).
  */
 export function verifyEventSignatures(event: JsonObject, rules: RoomVersionRules, keys: KeyRing): EventSignatureReport {
   requireObject(event, 'an event');
   const required = requiredSignatureServers(event, rules);
   const redacted = redactEvent(event, rules);
-  const ts = typeof event.origin_server_ts === 'number' ? event.origin_server_ts : 0;
+  const ts = timestamp(event.origin_server_ts) ?? 0;
   const minValid = rules.enforceKeyValidity ? ts : 0;
   let bytes: Buffer | undefined;
+  const lazyBytes = (): Buffer => (bytes ??= signedBytes(redacted));
   const signatures: EventSignatureReport['signatures'] = [];
   const verified = new Set<string>();
   const failed = new Set<string>();
@@ -178,24 +233,10 @@ export function verifyEventSignatures(event: JsonObject, rules: RoomVersionRules
     const byKey = sigs[server];
     if (!isObject(byKey)) continue;
     for (const keyId of Object.keys(byKey)) {
-      const entry = { server, key_id: keyId, ok: false, reason: '' };
+      const entry = checkOne(server, keyId, byKey[keyId], keys, { ts: minValid, what: 'origin_server_ts' }, lazyBytes);
       signatures.push(entry);
-      const known = keys[server]?.[keyId];
-      const validUntil = known?.valid_until_ts ?? Number.POSITIVE_INFINITY;
-      const publicKey = known ? publicKeyFromBase64(known.key) : null;
-      if (!keyId.startsWith('ed25519:')) entry.reason = 'skipped: unsupported algorithm';
-      else if (!known) entry.reason = 'skipped: unknown key';
-      else if (!publicKey) entry.reason = 'skipped: known key is not a valid ed25519 public key';
-      else if (validUntil < minValid) entry.reason = `skipped: key valid until ${validUntil}, before origin_server_ts ${ts}`;
-      else if (typeof byKey[keyId] !== 'string') {
-        entry.reason = 'invalid: signature is not a string';
-        failed.add(server);
-      } else {
-        bytes ??= signedBytes(redacted);
-        entry.ok = checkSignature(bytes, byKey[keyId] as string, publicKey);
-        entry.reason = entry.ok ? 'verified' : 'invalid signature';
-        (entry.ok ? verified : failed).add(server);
-      }
+      if (entry.ok) verified.add(server);
+      else if (isFailure(entry)) failed.add(server);
     }
   }
   const missing = required.filter((s) => !verified.has(s));
@@ -203,34 +244,112 @@ export function verifyEventSignatures(event: JsonObject, rules: RoomVersionRules
   return { ok, signatures, missing };
 }
 
+export interface ServerSignatureReport {
+  /** At least one signature by the server verified with a usable key and none failed. */
+  ok: boolean;
+  /** The server's signatures on the object, each checked or skipped. */
+  signatures: EventSignatureReport['signatures'];
+}
+
+/**
+ * Checks an object's signatures by one server, as Synapse's `Keyring.verify_json_for_server`: every
+ * ed25519 signature with a known key valid until at least `minimumValidUntilTs` (0: any validity)
+ * must verify, and at least one must. https://spec.matrix.org/v1.16/appendices/#checking-for-a-signature
+ */
+export function verifyJsonForServer(obj: JsonObject, serverName: string, keys: KeyRing, minimumValidUntilTs = 0): ServerSignatureReport {
+  requireObject(obj, 'a signed object');
+  const sigs = isObject(obj.signatures) && Object.hasOwn(obj.signatures, serverName) ? obj.signatures[serverName] : undefined;
+  const byKey = isObject(sigs) ? sigs : {};
+  let bytes: Buffer | undefined;
+  const signatures = Object.keys(byKey).map((keyId) =>
+    checkOne(serverName, keyId, byKey[keyId], keys, { ts: minimumValidUntilTs, what: 'minimum_valid_until_ts' }, () => (bytes ??= signedBytes(obj))),
+  );
+  return { ok: signatures.some((s) => s.ok) && !signatures.some(isFailure), signatures };
+}
+
+/** Seven days in milliseconds: the longest a key may be trusted after it was fetched (v5+). */
+export const MAX_KEY_VALIDITY_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface ServerKeysOptions {
+  /**
+   * Check that each response is signed by its `server_name` with one of its `verify_keys` and leave
+   * out responses that are not (Synapse `BaseV2KeyFetcher.process_v2_response`). Default true; turn it
+   * off only for responses whose signatures were checked already.
+   */
+  verifySelfSignature?: boolean;
+  /**
+   * When the responses were fetched (ms). When given, `verify_keys` are valid until the lesser of the
+   * response's `valid_until_ts` and `fetchedAt` + 7 days (https://spec.matrix.org/v1.16/rooms/v5/#signing-key-validity-period,
+   * as gomatrixserverlib applies it at fetch time; Synapse does not cap). Old keys keep `expired_ts`.
+   */
+  fetchedAt?: number;
+}
+
+function malformedResponse(i: number, what: string): MatrixFormatError {
+  return new MatrixFormatError(`server key response [${i}]: ${what}`);
+}
+
+/** The supported keys of one response, `verify_keys` and `old_verify_keys` (refusing malformed shapes). */
+function keysOf(response: JsonObject, i: number, options: ServerKeysOptions): { server: string; current: KeyRing[string]; old: KeyRing[string] } {
+  requireObject(response, 'a server key response');
+  if (typeof response.server_name !== 'string') throw malformedResponse(i, 'lacks server_name');
+  const validUntil = timestamp(response.valid_until_ts);
+  if (validUntil === undefined) throw malformedResponse(i, 'valid_until_ts must be an integer');
+  if (!isObject(response.verify_keys)) throw malformedResponse(i, 'verify_keys must be an object');
+  const until = options.fetchedAt === undefined ? validUntil : Math.min(validUntil, options.fetchedAt + MAX_KEY_VALIDITY_MS);
+  const current: KeyRing[string] = Object.create(null) as KeyRing[string];
+  const old: KeyRing[string] = Object.create(null) as KeyRing[string];
+  for (const [keyId, entry] of Object.entries(response.verify_keys)) {
+    if (!keyId.startsWith('ed25519:')) continue; // unsupported algorithms are ignored, as Synapse
+    if (!isObject(entry) || typeof entry.key !== 'string') throw malformedResponse(i, `verify_keys.${keyId} lacks key`);
+    current[keyId] = { key: entry.key, valid_until_ts: until };
+  }
+  const oldKeys = response.old_verify_keys ?? {};
+  if (!isObject(oldKeys)) throw malformedResponse(i, 'old_verify_keys must be an object');
+  for (const [keyId, entry] of Object.entries(oldKeys)) {
+    if (!keyId.startsWith('ed25519:')) continue;
+    const expired = isObject(entry) ? timestamp(entry.expired_ts) : undefined;
+    if (!isObject(entry) || typeof entry.key !== 'string' || expired === undefined) {
+      throw malformedResponse(i, `old_verify_keys.${keyId} needs key and expired_ts`);
+    }
+    old[keyId] = { key: entry.key, valid_until_ts: expired };
+  }
+  return { server: response.server_name, current, old };
+}
+
+/** Synapse checks the first signature by the origin server made with one of the response's verify_keys. */
+function selfSigned(response: JsonObject, server: string, current: KeyRing[string]): boolean {
+  const sigs = isObject(response.signatures) && Object.hasOwn(response.signatures, server) ? response.signatures[server] : undefined;
+  if (!isObject(sigs)) return false;
+  const keyId = Object.keys(sigs).find((id) => Object.hasOwn(current, id));
+  if (keyId === undefined) return false;
+  const publicKey = publicKeyFromBase64(current[keyId]!.key);
+  const sig = sigs[keyId];
+  return publicKey !== null && typeof sig === 'string' && checkSignature(signedBytes(response), sig, publicKey);
+}
+
 /**
  * Builds a KeyRing from server key responses (`GET /_matrix/key/v2/server` or the `server_keys` of a
  * notary's `/query`): `verify_keys` are valid until the response's `valid_until_ts`, `old_verify_keys`
- * until their `expired_ts`. When a key appears more than once, the longest validity wins (as Synapse).
- * The responses' own signatures are not checked here. https://spec.matrix.org/v1.16/server-server-api/#publishing-keys
+ * until their `expired_ts`; only ed25519 keys are taken. A response not signed by its own server with
+ * one of its `verify_keys` is left out (unless `verifySelfSignature: false`); a notary's signature is
+ * not checked. When a key appears more than once, the longest validity wins (as Synapse).
+ * https://spec.matrix.org/v1.16/server-server-api/#publishing-keys
+ * Throws MatrixFormatError for a malformed response (missing `server_name`, `valid_until_ts`,
+ * `verify_keys`, a key without `key`, an old key without `expired_ts`), which Synapse refuses too.
  */
-export function keyRingFromServerKeys(responses: JsonObject[]): KeyRing {
-  const ring: KeyRing = {};
-  const add = (server: string, keyId: string, entry: JsonValue | undefined, validUntil: JsonValue | undefined): void => {
-    if (!isObject(entry) || typeof entry.key !== 'string') return;
-    const until = typeof validUntil === 'number' ? validUntil : undefined;
-    const byKey = (ring[server] ??= {});
-    const prev = byKey[keyId];
-    if (prev && (prev.valid_until_ts ?? Number.POSITIVE_INFINITY) >= (until ?? Number.POSITIVE_INFINITY)) return;
-    byKey[keyId] = until === undefined ? { key: entry.key } : { key: entry.key, valid_until_ts: until };
-  };
-  for (const response of responses) {
-    requireObject(response, 'a server key response');
-    if (typeof response.server_name !== 'string') throw new MatrixFormatError('server key response lacks server_name');
-    const server = response.server_name;
-    const current = isObject(response.verify_keys) ? response.verify_keys : {};
-    for (const keyId of Object.keys(current)) add(server, keyId, current[keyId], response.valid_until_ts);
-    const old = isObject(response.old_verify_keys) ? response.old_verify_keys : {};
-    for (const keyId of Object.keys(old)) {
-      const entry = old[keyId];
-      // an old key without `expired_ts` is malformed; it is left out rather than trusted forever
-      if (isObject(entry) && typeof entry.expired_ts === 'number') add(server, keyId, entry, entry.expired_ts);
+export function keyRingFromServerKeys(responses: JsonObject[], options: ServerKeysOptions = {}): KeyRing {
+  if (!Array.isArray(responses)) throw new MatrixFormatError('server key responses must be a list');
+  const ring: KeyRing = Object.create(null) as KeyRing;
+  responses.forEach((response, i) => {
+    const { server, current, old } = keysOf(response, i, options);
+    if ((options.verifySelfSignature ?? true) && !selfSigned(response, server, current)) return;
+    const byKey = Object.hasOwn(ring, server) ? ring[server]! : (ring[server] = Object.create(null) as KeyRing[string]);
+    for (const [keyId, entry] of [...Object.entries(current), ...Object.entries(old)]) {
+      const prev = Object.hasOwn(byKey, keyId) ? byKey[keyId] : undefined;
+      if (prev && prev.valid_until_ts! >= entry.valid_until_ts!) continue;
+      byKey[keyId] = entry;
     }
-  }
+  });
   return ring;
 }
