@@ -3,7 +3,8 @@
 // Kinds: "resolve" (state sets over given PDUs), "dag" (a room simulated as Synapse's tests do; the
 // state after one node is compared), "auth-graph" (auth chain / conflicted subgraph of a bare auth
 // DAG), "auth-difference", "power-order" (reverse topological power ordering), "sender-power" and
-// "separate" (unconflicted map and conflicted set, through the resolution trace).
+// "separate" (unconflicted map and conflicted set, through the resolution trace), "batches" (ruma's
+// three ways of resolving batches of PDUs, see `resolveBatches`).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +36,7 @@ type Vector =
   | { kind: 'auth-difference'; auth_events: Record<string, string[]>; cases: Array<{ name: string; state_sets: string[][]; expected: string[] }> }
   | { kind: 'power-order'; room_version: string; events: Events; sort: string[]; expected: string[] }
   | { kind: 'sender-power'; cases: Array<{ name: string; room_version: string; events: Events; event_id: string; expected: number }> }
+  | { kind: 'batches'; room_version: string; batches: JsonObject[][]; expected: string[] }
   | { kind: 'separate'; cases: Array<{ name: string; room_version: string; state_sets: string[][][]; conflicted: string[]; unconflicted: string[] }> };
 
 const vectors = readdirSync(dir)
@@ -66,6 +68,44 @@ function graphAccess(authEvents: Record<string, string[]>): EventAccess {
     events.set(id, toPdu(raw, rules, id));
   }
   return new EventAccess((id) => events.get(id), rules);
+}
+
+/**
+ * ruma's snapshot_test_batches (crates/ruma-state-res/tests/it/resolve/macros.rs): the PDUs are
+ * resolved iteratively along prev_events (state before = resolution of the prev events' states;
+ * state at = resolution of [before, before + PDU]; finally the leaves' states), batch by batch (the
+ * previous result plus each PDU of the batch as its own state set) and atomically (every PDU its
+ * own state set). Returns the three results.
+ */
+function resolveBatches(version: string, batches: JsonObject[][]): Record<'iterative' | 'batched' | 'atomic', Map<string, string>> {
+  const rules = roomVersionRules(version);
+  const all = batches.flat().map((raw) => toPdu(raw, rules));
+  const events = new Map(all.map((pdu) => [pdu.event_id, pdu]));
+  const resolve = (stateSets: Array<Map<string, string>>): Map<string, string> =>
+    resolveStateWithTrace({ stateSets, fetchEvent: (id) => events.get(id), rules }).state;
+  const own = (pdu: Pdu): Map<string, string> => new Map([[stateKeyOf(pdu.type, pdu.state_key!), pdu.event_id]]);
+
+  const stateAt = new Map<string, Map<string, string>>();
+  const cited = new Set(all.flatMap((pdu) => pdu.prev_events));
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (const pdu of all) {
+      if (stateAt.has(pdu.event_id) || !pdu.prev_events.every((id) => stateAt.has(id))) continue;
+      const before = resolve(pdu.prev_events.map((id) => stateAt.get(id)!));
+      const proposed = new Map(before).set(stateKeyOf(pdu.type, pdu.state_key!), pdu.event_id);
+      stateAt.set(pdu.event_id, resolve([before, proposed]));
+      progress = true;
+    }
+  }
+  if (stateAt.size !== all.length) throw new Error('vector has an event whose prev events are missing');
+  const iterative = resolve(all.filter((pdu) => !cited.has(pdu.event_id)).map((pdu) => stateAt.get(pdu.event_id)!));
+
+  let batched: Map<string, string> | undefined;
+  for (const batch of batches) {
+    const pdus = batch.map((raw) => events.get(toPdu(raw, rules).event_id)!);
+    batched = resolve([...(batched ? [batched] : []), ...pdus.map(own)]);
+  }
+  return { iterative, batched: batched!, atomic: resolve(all.map(own)) };
 }
 
 const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
@@ -128,6 +168,17 @@ function run(name: string, data: Vector): void {
           expect(senderPowerLevel(events.get(c.event_id)!, access, rules)).toBe(c.expected);
         });
       }
+      return;
+    case 'batches':
+      it(`${name} (room version ${data.room_version}): iterative, batched and atomic`, () => {
+        const results = resolveBatches(data.room_version, data.batches);
+        const rules = roomVersionRules(data.room_version);
+        const events = new Map(data.batches.flat().map((raw) => [String(raw.event_id), toPdu(raw, rules)]));
+        const expected = stateMap(data.expected, events);
+        expect(results.iterative).toEqual(expected);
+        expect(results.batched).toEqual(expected);
+        expect(results.atomic).toEqual(expected);
+      });
       return;
     case 'separate':
       for (const c of data.cases) {
