@@ -11,7 +11,7 @@ import { checkAgainstState, checkAuthEvents, specRuleNumber } from '../matrix/au
 import type { Pdu } from '../matrix/pdu.js';
 import { stateKeyOf } from '../matrix/pdu.js';
 import { eventEntry, eventList } from './events-input.js';
-import { asInput, malformed, parseArray, parseDocument, rulesFor } from './json-text.js';
+import { asInput, malformed, parseArray, parseDocument, printable, rulesFor } from './json-text.js';
 
 export interface AuthOptions {
   roomVersion: string;
@@ -58,6 +58,6 @@ export function pduAuth(eventText: string, listText: string, options: AuthOption
     allowed: result.allowed,
     rule: number === 'n/a' ? result.rule : number,
     slug: result.rule,
-    reason: result.reason,
+    reason: printable(result.reason), // reasons quote event data
   };
 }

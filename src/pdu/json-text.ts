@@ -11,9 +11,18 @@ import { MatrixFormatError } from '../matrix/matrix-format-error.js';
 import type { JsonObject, JsonValue } from '../matrix/pdu.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
 
-/** Malformed input to a pdu command (exit 2 on the command line). */
+// C0/C1 controls, DEL, line/paragraph separators, bidi embeddings/overrides/isolates, BOM and lone
+// surrogates: characters that would let hostile input rewrite the terminal when echoed in a message.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `text` with every unprintable character written as `\uXXXX` (messages quote event data). */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Malformed input to a pdu command (exit 2 on the command line); the message is made printable. */
 export function malformed(message: string, cause?: unknown): SynapseDoctorError {
-  return new SynapseDoctorError('BAD_EVENT_JSON', message, cause === undefined ? {} : { cause });
+  return new SynapseDoctorError('BAD_EVENT_JSON', printable(message), cause === undefined ? {} : { cause });
 }
 
 /** Runs a protocol-core call, turning its MatrixFormatError into malformed-input errors. */
@@ -29,6 +38,7 @@ export function asInput<T>(what: string, fn: () => T): T {
 /** Parses one JSON document; `what` names it in errors ("event", "keys file"). */
 export function parseDocument(text: string, what: string): JsonValue {
   if (text.trim() === '') throw malformed(`${what}: empty input, expected one JSON document`);
+  if (text.charCodeAt(0) === 0xfeff) throw malformed(`${what}: starts with a byte order mark (U+FEFF), which JSON does not allow`);
   return asInput(what, () => parseJson(text));
 }
 
