@@ -23,7 +23,9 @@ const V6_NOT_A_LEVEL_NOTE =
   'properties: v6 rule 9.1 only validates users ("If the users property in content is not an object with keys that are valid user IDs with values ' +
   'that are integers (or a string that is an integer), reject."); the check "If any of the properties users_default, events_default, state_default, ' +
   'ban, redact, kick, or invite in content are present and not an integer, reject." (and its events/notifications twin) arrives in v10. ' +
-  'A value that is not a level changes no level, so the spec allows the event; we assert that.';
+  'A value that is not a level changes no level, so by the spec\'s rules the event is allowed, and we assert that (as src/matrix/auth/check-power-levels-change.ts ' +
+  'documents). The implementations all refuse it: ruma here, gomatrixserverlib fails to parse the content (levelJSONValue), and Synapse\'s ' +
+  '_check_power_levels raises from int() when there is a previous power levels event (a ValueError, not an AuthError, so the event is not accepted).';
 
 function room(version: string, currentId: string, current: JsonObject | undefined, withBob: boolean): RumaRoom {
   const r = new RumaRoom(version);
