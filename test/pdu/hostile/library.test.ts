@@ -1,0 +1,108 @@
+/**
+ * Every `pdu` library function survives hostile JSON: it returns a result or throws a
+ * SynapseDoctorError (BAD_EVENT_JSON, or USAGE for a bad room version) with one printable line,
+ * quickly, and never touches Object.prototype.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { SynapseDoctorError } from '../../../src/errors.js';
+import { pduAuth, pduCanonical, pduCheckHash, pduEventId, pduRedact, pduResolve, pduSign, pduVerify } from '../../../src/pdu/index.js';
+import { SPEC_SEED } from '../fixtures.js';
+import { BAD_ROOM_VERSIONS, hostileInputs, ROOM_VERSIONS } from './inputs.js';
+
+const sign = { seed: SPEC_SEED, server: 'a.test', keyId: 'ed25519:1' };
+const keys = JSON.stringify({ 'a.test': { 'ed25519:1': 'AAAA' }, __proto__x: {} });
+const goodEvent = JSON.stringify({ room_id: '!r:a.test', type: 'm.room.message', sender: '@a:a.test', content: {}, depth: 1, origin_server_ts: 1, prev_events: [], auth_events: [] });
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+type Outcome = { ok: true; value: unknown } | { ok: false; code: string; message: string };
+
+/** Runs one call: a result, or a refusal with a clean message; anything else fails the test. */
+function outcome(fn: () => unknown): Outcome {
+  const t0 = performance.now();
+  try {
+    return { ok: true, value: fn() };
+  } catch (e) {
+    if (!(e instanceof SynapseDoctorError)) throw new Error(`crash: ${(e as Error)?.stack ?? String(e)}`);
+    expect(['BAD_EVENT_JSON', 'USAGE']).toContain(e.code);
+    expect(e.message).not.toMatch(UNPRINTABLE);
+    expect(e.message.length).toBeLessThan(2000);
+    return { ok: false, code: e.code, message: e.message };
+  } finally {
+    expect(performance.now() - t0).toBeLessThan(5000);
+  }
+}
+
+function commands(text: string, v: string): Record<string, () => unknown> {
+  const list = `[${text}]`;
+  return {
+    [`event-id v${v}`]: () => pduEventId(text, v),
+    [`redact v${v}`]: () => pduRedact(text, v),
+    [`sign v${v}`]: () => pduSign(text, { ...sign, roomVersion: v }),
+    [`verify v${v}`]: () => pduVerify(text, keys, v),
+    [`verify keys-file v${v}`]: () => pduVerify(goodEvent, text, v),
+    [`auth event v${v}`]: () => pduAuth(text, '[]', { roomVersion: v, mode: 'auth-events' }),
+    [`auth auth-events v${v}`]: () => pduAuth(goodEvent, list, { roomVersion: v, mode: 'auth-events' }),
+    [`auth state v${v}`]: () => pduAuth(goodEvent, list, { roomVersion: v, mode: 'state' }),
+    [`resolve events v${v}`]: () => pduResolve('[[],[]]', list, v),
+    [`resolve state sets v${v}`]: () => pduResolve(text, '[]', v),
+  };
+}
+
+describe('pdu library functions on hostile input', () => {
+  afterAll(() => {
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(
+      ['__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__', '__proto__', 'constructor', 'hasOwnProperty',
+        'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', 'toString', 'valueOf'].sort(),
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  for (const input of hostileInputs()) {
+    it(input.name, () => {
+      const versionless = {
+        canonical: () => pduCanonical(input.text),
+        'check-hash': () => pduCheckHash(input.text),
+        sign: () => pduSign(input.text, sign),
+        verify: () => pduVerify(input.text, keys),
+      };
+      const all = Object.entries(versionless);
+      for (const v of ROOM_VERSIONS) all.push(...Object.entries(commands(input.text, v)));
+      for (const [name, fn] of all) {
+        const r = outcome(fn);
+        // a document that is not a JSON object is never accepted where an object or list is needed
+        // (wrapped in a list, blank text is the empty list, which is valid)
+        const wrapped = / (auth-events|state|events) v/.test(name);
+        if (!input.object && r.ok && name !== 'canonical' && !(wrapped && input.text.trim() === '')) throw new Error(`${name} accepted ${input.name}`);
+      }
+    });
+  }
+
+  it('unknown room versions are usage errors for every command', () => {
+    for (const v of BAD_ROOM_VERSIONS) {
+      for (const [name, fn] of Object.entries(commands(goodEvent, v))) {
+        const r = outcome(fn);
+        expect(r, name).toMatchObject({ ok: false, code: 'USAGE' });
+      }
+    }
+  });
+
+  it('numbers: -0 and 1.0 are the integers 0 and 1, 1e400 and big integers are refused by canonical JSON', () => {
+    expect(pduCanonical('{"a":-0,"b":1.0}')).toBe('{"a":0,"b":1}');
+    expect(outcome(() => pduCanonical('{"a":1e400}'))).toMatchObject({ ok: false, code: 'BAD_EVENT_JSON' });
+    expect(outcome(() => pduCanonical('{"a":123456789012345678901234567890}'))).toMatchObject({ ok: false, code: 'BAD_EVENT_JSON' });
+    expect(outcome(() => pduCanonical('{"a":"\\ud800"}'))).toMatchObject({ ok: false, message: expect.stringMatching(/lone UTF-16 surrogate/) });
+  });
+
+  it('__proto__ keys stay data: canonical JSON keeps them, redaction drops them from the top level', () => {
+    expect(pduCanonical('{"__proto__":{"x":1},"a":1}')).toBe('{"__proto__":{"x":1},"a":1}');
+    const redacted = pduRedact('{"__proto__":{"x":1},"type":"m.room.message","content":{"__proto__":1}}', '10');
+    expect(Object.hasOwn(redacted, '__proto__')).toBe(false);
+    expect(redacted.content).toEqual({});
+  });
+
+  it('terminal escapes and a BOM are not echoed raw', () => {
+    const r = outcome(() => pduCanonical('{"a":\u001b[31mred}'));
+    expect(r).toMatchObject({ ok: false, message: expect.stringContaining('\\u001b') });
+    expect(outcome(() => pduEventId('\ufeff{}', '10'))).toMatchObject({ ok: false, message: expect.stringMatching(/byte order mark/) });
+  });
+});
