@@ -59,7 +59,7 @@ describe('pdu library functions on hostile input', () => {
 
   for (const input of hostileInputs()) {
     it(input.name, () => {
-      const versionless = {
+      const versionless: Record<string, () => unknown> = {
         canonical: () => pduCanonical(input.text),
         'check-hash': () => pduCheckHash(input.text),
         sign: () => pduSign(input.text, sign),
