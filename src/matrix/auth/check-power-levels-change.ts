@@ -7,8 +7,20 @@
  *   Synapse compares against the event with the same (type, state_key).
  * - Synapse compares changes per key, in one loop; the spec runs the "changed or removed" checks
  *   before the "added or changed" ones, which only matters for which rule is named in a refusal.
- * - before v10 a value that is not a valid level (e.g. "abc") makes Synapse raise from int(); here
- *   a named or events entry of that kind reads as absent (the users map has its own rule).
+ * Before v10 the spec validates only `users` (P.1); its comparisons (P.3–P.5) are undefined for a
+ * named level, `events` or (v6+) `notifications` value that is not a number. Every implementation
+ * refuses such an event (Synapse: int() raises in `_check_power_levels`; ruma and gomatrixserverlib
+ * cannot parse the content), so once there is a previous power levels event to compare with we
+ * refuse it too ('power-levels.value-not-a-level', numbered P.3; see rule-ids.ts), in the new
+ * content or the current one. "A level" is what parsePowerLevel accepts: an integer, a string
+ * holding one in the spec's format (" +50 ", "050"; not "5.0" or "1e2", which Python's int() also
+ * refuses), and in v1–v5 a float, truncated as int() does. Differences from Synapse here:
+ * - the first power levels event is allowed whatever these values are (P.2 comes first, and
+ *   Synapse returns before any int()); ruma and gomatrixserverlib refuse it.
+ * - true/false are not levels (Python's int(True) is 1; ruma, gomatrixserverlib and the spec
+ *   disagree), nor are strings int() reads beyond the spec's format ("5_0", non-ASCII digits).
+ * - `events`/`notifications` present and not an object is refused (Synapse accepts [] and "", and
+ *   gomatrixserverlib null; ruma refuses all of them).
  * An absent `users` is accepted, as Synapse does (the spec's wording "is not an object" would
  * refuse it, which no implementation does).
  */
@@ -29,6 +41,27 @@ const EMPTY: JsonObject = Object.freeze({}) as JsonObject;
 function entry(map: JsonObject, key: string, rules: RoomVersionRules): number | undefined {
   return Object.hasOwn(map, key) ? parsePowerLevel(map[key], rules) : undefined;
 }
+
+/**
+ * v1–v9: the first value the comparisons of P.3–P.5 would read and cannot (see the file comment),
+ * described for a reason; undefined when there is none.
+ */
+function valueNotALevel(content: JsonObject, rules: RoomVersionRules): string | undefined {
+  for (const name of NAMED_LEVELS) {
+    if (Object.hasOwn(content, name) && parsePowerLevel(content[name], rules) === undefined) return `${name} is ${show(content[name])}`;
+  }
+  for (const m of rules.limitNotificationsPowerLevels ? MAPS_V6 : MAPS_V1) {
+    if (!Object.hasOwn(content, m)) continue;
+    const map = content[m];
+    if (!isJsonObject(map)) return `${m} is ${show(map)}, not an object`;
+    for (const k of Object.keys(map)) {
+      if (parsePowerLevel(map[k], rules) === undefined) return `${m}[${show(k)}] is ${show(map[k])}`;
+    }
+  }
+  return undefined;
+}
+const MAPS_V1 = ['events'] as const;
+const MAPS_V6 = ['events', 'notifications'] as const;
 
 function isInt(v: JsonValue | undefined): boolean {
   return typeof v === 'number' && Number.isInteger(v);
@@ -91,6 +124,17 @@ export function checkPowerLevelsChange(
   }
   trace.push(PASS['power-levels.first']);
   const old = previous.content;
+  if (!rules.enforceIntPowerLevels) {
+    const bad = valueNotALevel(content, rules);
+    if (bad !== undefined) {
+      return deny('power-levels.value-not-a-level', `${bad}, not an integer or integer string, so it cannot be compared with the sender's level`, trace);
+    }
+    const badOld = valueNotALevel(old, rules);
+    if (badOld !== undefined) {
+      return deny('power-levels.value-not-a-level', `in the current power levels ${badOld}, not an integer or integer string, so no change can be compared with it`, trace);
+    }
+    trace.push(PASS['power-levels.value-not-a-level']);
+  }
   const own_ = formatLevel(senderLevel);
   const sender = event.sender;
 
@@ -107,7 +151,7 @@ export function checkPowerLevelsChange(
   }
   trace.push(PASS['power-levels.named.old-above-own'], PASS['power-levels.named.new-above-own']);
 
-  const maps = rules.limitNotificationsPowerLevels ? ['events', 'notifications'] : ['events'];
+  const maps = rules.limitNotificationsPowerLevels ? MAPS_V6 : MAPS_V1;
   for (const m of maps) {
     const before = levelMap(old, m);
     const after = levelMap(content, m);

@@ -66,6 +66,7 @@ const PASSABLE = [
   'power-levels.users-map',
   'power-levels.creator-in-users',
   'power-levels.first',
+  'power-levels.value-not-a-level',
   'power-levels.named.old-above-own',
   'power-levels.named.new-above-own',
   'power-levels.events.old-above-own',

@@ -39,6 +39,11 @@ const STRINGY_INT = /^\s*[+-]?[0-9]+\s*$/;
 /**
  * A power level value in this room version's accepted formats, or undefined when the value is not a
  * valid power level (wrong type, a string in v10+, a float in v6+, a malformed string).
+ *
+ * Every value accepted here is one Synapse's int() accepts, with the same result (int() truncates
+ * floats; on strings it strips whitespace and takes a sign and leading zeroes). int() also reads
+ * booleans (True is 1), "5_0" and non-ASCII decimal digits; the spec's format, ruma and
+ * gomatrixserverlib do not, and neither do we.
  */
 export function parsePowerLevel(value: JsonValue | undefined, rules: RoomVersionRules): number | undefined {
   if (typeof value === 'number') {

@@ -269,6 +269,19 @@ const RULES: Record<string, RuleInfo> = {
     title: 'the first power levels event is allowed',
     number: (r) => `${pl(r).p}.${2 + pl(r).o}`,
   },
+  // Not a rule of the spec's list: before v10 the spec validates only `users` (rule P.1) and then
+  // compares levels (P.3–P.5: "If the current value is higher than the sender's current power
+  // level, reject", "If the new value is higher …"). A present named level, events or (v6+)
+  // notifications value that is neither an integer nor an integer string cannot be compared, so
+  // the spec leaves the outcome undefined; Synapse (int() raises in _check_power_levels), ruma and
+  // gomatrixserverlib all refuse the event. It is numbered P.3, the first comparison it makes
+  // impossible, and checked only when there is a previous power levels event (P.2 allows the
+  // first one before any comparison, as Synapse does). From v10 P.1/P.2 ('power-levels.non-integer',
+  // 'power-levels.events-map') refuse such values earlier, so the rule does not exist there.
+  'power-levels.value-not-a-level': {
+    title: 'before v10, levels compared by a power levels change must be integers or integer strings',
+    number: when((r) => !r.enforceIntPowerLevels, (r) => `${pl(r).p}.3`),
+  },
   'power-levels.named.old-above-own': {
     title: 'a named level above your own cannot be changed',
     number: (r) => `${pl(r).p}.${3 + pl(r).o}.1`,

@@ -31,6 +31,9 @@ describe('power levels', () => {
     expect(parsePowerLevel(50.5, v6)).toBeUndefined();
     expect(parsePowerLevel(true, v1)).toBeUndefined();
     expect(parsePowerLevel(null, v1)).toBeUndefined();
+    // forms outside the spec's format: Python's int() refuses the first four and reads "5_0" as 50,
+    // which the spec's format (and ruma, gomatrixserverlib) do not allow
+    for (const s of ['1e2', '', ' ', '+-5', '5_0']) expect(parsePowerLevel(s, v6)).toBeUndefined();
   });
 
   it('gives the creator 100 and others 0 without a power levels event', () => {

@@ -46,6 +46,8 @@ describe('specRuleNumber follows each version’s list', () => {
     expect(n('power-levels.allow', '1')).toBe('10.8');
     expect(n('power-levels.allow', '12')).toBe('10.11');
     expect(n('power-levels.creator-in-users', '12')).toBe('10.4');
+    // before v10 only: the values P.3 (named levels) compares must be levels
+    expect(['1', '5', '6', '9', '10', '12'].map((v) => n('power-levels.value-not-a-level', v))).toEqual(['10.3', '10.3', '9.3', '9.3', 'n/a', 'n/a']);
   });
 
   it('create and auth-events rules', () => {

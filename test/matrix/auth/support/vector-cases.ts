@@ -320,6 +320,8 @@ function powerLevelGroups(r: RoomVersionRules, b: RoomBuilder, base: JsonObject[
   } else {
     allowed.push(ok(pl({ ban: '40', ...users({ [CAROL]: ' +10 ' }) }), 'power-levels.allow', 'integer strings are accepted before v10'));
     not.push(no(pl(users({ [CAROL]: '10.5' })), 'power-levels.users-map'));
+    allowed.push(...notALevelAllowed(r, pl));
+    not.push(...notALevelDenied(r, pl));
   }
   if (r.limitNotificationsPowerLevels) {
     not.push(no(pl({ notifications: { room: 60 } }), 'power-levels.events.new-above-own', 'notifications are checked from v6'));
@@ -329,12 +331,29 @@ function powerLevelGroups(r: RoomVersionRules, b: RoomBuilder, base: JsonObject[
   if (!r.strictCanonicalJson) allowed.push(ok(pl(users({ [CAROL]: 40.9 })), 'power-levels.allow', 'floats are truncated in v1–v5'));
   groups.push({ description: 'power levels changes', room_version: r.id, auth_events: base, allowed, not_allowed: not });
 
+  if (!r.enforceIntPowerLevels) {
+    groups.push({
+      description: 'before v10: the current power levels hold a value that is not a level',
+      room_version: r.id,
+      auth_events: b.state('invite', { pl: b.plContent({ ban: 'foo' }) }),
+      allowed: [ok(b.ev('m.room.name', BOB, { name: 'x' }, { state_key: '' }), 'allow.default', 'other events read ban only through its default')],
+      not_allowed: [
+        no(pl({ ban: 'foo', kick: 40 }), 'power-levels.value-not-a-level', 'the current ban "foo" cannot be compared, changed or not'),
+        no(pl({ ban: 40 }), 'power-levels.value-not-a-level', 'replacing "foo" needs its current value compared'),
+      ],
+    });
+  }
+
   const noPl = b.state('invite', { pl: null });
+  const first = [ok(b.powerLevels(b.plContent({ ban: 1000 })), 'power-levels.first', 'alice (creator) has 100 with no power levels')];
+  if (!r.enforceIntPowerLevels) {
+    first.push(ok(b.powerLevels(b.plContent({ ban: 'foo' })), 'power-levels.first', 'before v10 the first power levels event is allowed before any value is compared, as Synapse does'));
+  }
   groups.push({
     description: 'first power levels event',
     room_version: r.id,
     auth_events: noPl,
-    allowed: [ok(b.powerLevels(b.plContent({ ban: 1000 })), 'power-levels.first', 'alice (creator) has 100 with no power levels')],
+    allowed: first,
     not_allowed: [
       no(b.powerLevels(b.plContent(), BOB), 'events.sender-power', 'bob has 0 without a power levels event, state_default is 50'),
       no(b.ev('m.room.name', BOB, { name: 'x' }, { state_key: '' }), 'events.sender-power'),
@@ -365,4 +384,43 @@ function creatorGroups(r: RoomVersionRules, b: RoomBuilder): VectorGroup[] {
       ],
     },
   ];
+}
+
+type PlMaker = (overrides: JsonObject, sender?: string) => JsonObject;
+const PL_EVENTS = { 'm.room.power_levels': 50, 'm.room.name': 50, 'm.room.tombstone': 100 };
+
+/**
+ * v1–v9: values the comparisons can read (integers, integer strings in the spec's format as
+ * Python's int() reads them, v1–v5 floats truncated), compared as the integers they hold.
+ */
+function notALevelAllowed(r: RoomVersionRules, pl: PlMaker): VectorCase[] {
+  const out = [
+    ok(pl({ kick: '50', state_default: ' 050 ', events: { ...PL_EVENTS, 'm.room.tombstone': '100', 'm.room.topic': '+20' } }), 'power-levels.allow',
+      'integer strings compare as their integers: "100" for 100 is no change, "+20" is below bob\'s 50'),
+  ];
+  if (r.limitNotificationsPowerLevels) out.push(ok(pl({ notifications: { room: ' 20' } }), 'power-levels.allow', 'a notifications integer string'));
+  else out.push(ok(pl({ notifications: { room: 'foo' } }), 'power-levels.allow', 'notifications are not read before v6'));
+  if (!r.strictCanonicalJson) out.push(ok(pl({ kick: 49.9 }), 'power-levels.allow', 'a float is truncated (49), as int() does'));
+  return out;
+}
+
+/**
+ * v1–v9, 'power-levels.value-not-a-level': a present named level, events or (v6+) notifications
+ * value the comparisons cannot read. Synapse's int() raises on each ("5.0", "1e2" and true aside:
+ * int(True) is 1, but the spec, ruma and gomatrixserverlib do not take a boolean as a level).
+ */
+function notALevelDenied(r: RoomVersionRules, pl: PlMaker): VectorCase[] {
+  const rule = 'power-levels.value-not-a-level';
+  const out = [
+    no(pl({ ban: 'foo' }), rule, 'a named level that is not a number'),
+    no(pl({ redact: '75.0' }), rule, 'a decimal string, even one equal to the current 75'),
+    no(pl({ invite: '1e1' }), rule, 'exponent notation in a string'),
+    no(pl({ kick: true }), rule, 'a boolean'),
+    no(pl({ users_default: null }), rule, 'null'),
+    no(pl({ events: { ...PL_EVENTS, 'm.room.topic': 'foo' } }), rule, 'an events value'),
+    no(pl({ events: ['m.room.name'] }), rule, 'events is not an object'),
+  ];
+  if (r.limitNotificationsPowerLevels) out.push(no(pl({ notifications: { room: 'foo' } }), rule, 'a notifications value (v6+)'));
+  if (r.strictCanonicalJson) out.push(no(pl({ kick: 4.5 }), rule, 'floats are not levels from v6'));
+  return out;
 }
