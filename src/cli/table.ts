@@ -2,6 +2,9 @@
  * Aligned plain-text tables for human output. Cells are sanitised first: event content is hostile,
  * and a room name must not be able to move the cursor or recolour the terminal.
  */
+import { printable } from '../text/printable.js';
+
+export { printable };
 
 export type Align = 'left' | 'right';
 
@@ -10,13 +13,6 @@ export interface Column {
   align?: Align;
   /** Longer cells are cut with an ellipsis. */
   maxWidth?: number;
-}
-
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Replaces control and bidi-override characters with U+FFFD so text prints as one inert line. */
-export function printable(text: string): string {
-  return text.replace(CONTROL, '\uFFFD');
 }
 
 function cut(text: string, max: number | undefined): string {

@@ -1,9 +1,13 @@
 /**
  * Event lists given to `pdu auth` and `pdu resolve`: JSON arrays whose entries are events, or
- * `{"event": {...}, "rejected": true}` for an event the local server rejected. Ids are computed for
- * room versions 3+ (the reference hash) and read from `event_id` for v1/v2.
+ * `{"event": {...}, "rejected": true}` for an event the local server rejected. Ids are read from
+ * `event_id` for v1/v2. For room versions 3+ a PDU carries no id and we compute it (the reference
+ * hash); when an entry does carry a string `event_id` (client-format events, the admin API, other
+ * implementations' state-resolution fixtures with made-up ids) that id is used as given, because the
+ * other documents (auth_events, state sets) refer to the events by it.
  */
 import { pduFromJson } from '../matrix/event-id.js';
+import { toPdu } from '../matrix/pdu.js';
 import type { JsonValue, Pdu } from '../matrix/pdu.js';
 import type { RoomVersionRules } from '../matrix/room-versions.js';
 import { asInput, isObject, kindOf, malformed } from './json-text.js';
@@ -15,7 +19,10 @@ export function eventEntry(entry: JsonValue, rules: RoomVersionRules, where: str
   const raw = wrapped ? (entry.event as Record<string, JsonValue>) : entry;
   const rejectedField = wrapped ? entry.rejected : undefined;
   if (rejectedField !== undefined && typeof rejectedField !== 'boolean') throw malformed(`${where}: "rejected" must be true or false`);
-  return asInput(where, () => pduFromJson(raw, rules, { rejected: rejectedField === true }));
+  const options = { rejected: rejectedField === true };
+  return asInput(where, () =>
+    typeof raw.event_id === 'string' ? toPdu(raw, rules, raw.event_id, options) : pduFromJson(raw, rules, options),
+  );
 }
 
 export function eventList(entries: readonly JsonValue[], rules: RoomVersionRules, what: string): Pdu[] {

@@ -10,15 +10,9 @@ import { parseJson } from '../matrix/canonical-json.js';
 import { MatrixFormatError } from '../matrix/matrix-format-error.js';
 import type { JsonObject, JsonValue } from '../matrix/pdu.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
+import { printable } from '../text/printable.js';
 
-// C0/C1 controls, DEL, line/paragraph separators, bidi embeddings/overrides/isolates, BOM and lone
-// surrogates: characters that would let hostile input rewrite the terminal when echoed in a message.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/** `text` with every unprintable character written as `\uXXXX` (messages quote event data). */
-export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+export { printable };
 
 /** Malformed input to a pdu command (exit 2 on the command line); the message is made printable. */
 export function malformed(message: string, cause?: unknown): SynapseDoctorError {

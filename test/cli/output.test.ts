@@ -77,7 +77,7 @@ describe('cli: masking and tables', () => {
   });
 
   it('neutralises control characters from hostile room names and aligns columns', () => {
-    expect(printable('evil\u001b[2Jname\u202e')).toBe('evil\uFFFD[2Jname\uFFFD');
+    expect(printable('evil\u001b[2Jname\u202e')).toBe('evil\\u001b[2Jname\\u202e');
     const t = renderTable([{ header: 'A' }, { header: 'NUM', align: 'right' }], [['long value', 5], ['x', 12345]]);
     expect(t).toBe('A             NUM\nlong value      5\nx           12345\n');
   });

@@ -7,7 +7,7 @@ import { EXIT } from '../exit-codes.js';
 import { readInput } from '../input.js';
 import { globalOptions } from '../options.js';
 import { writeJson, writeOut, type CliContext } from '../output.js';
-import { renderTable } from '../table.js';
+import { printable, renderTable } from '../table.js';
 
 type Opts = Record<string, string | undefined>;
 
@@ -97,7 +97,7 @@ export function registerPdu(program: Command, ctx: CliContext): void {
         const rows = r.signatures.map((s) => [s.server, s.key_id, s.reason]);
         if (rows.length > 0) writeOut(renderTable([{ header: 'SERVER' }, { header: 'KEY' }, { header: 'RESULT' }], rows));
         else writeOut('no signatures');
-        if (r.missing.length > 0) writeOut(`missing a verified signature from: ${r.missing.join(', ')}`);
+        if (r.missing.length > 0) writeOut(`missing a verified signature from: ${printable(r.missing.join(', '))}`);
         writeOut(r.ok ? 'ok: signatures verified' : 'failed: signatures do not verify');
       }
       ctx.exitCode = r.ok ? EXIT.success : EXIT.findings;
