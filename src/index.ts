@@ -18,8 +18,8 @@ export { computeEventId, pduFromJson, roomIdForCreateEvent } from './matrix/even
 export { redactEvent } from './matrix/redaction.js';
 export { generateSigningKey, signingKeyFromSeed, signingKeyFromString } from './matrix/signing-key.js';
 export type { SigningKey } from './matrix/signing-key.js';
-export { keyRingFromServerKeys, signEvent, signJson, verifyEventSignatures, verifyJsonSignature } from './matrix/signatures.js';
-export type { EventSignatureReport, KeyRing } from './matrix/signatures.js';
+export { keyRingFromServerKeys, signEvent, signJson, verifyEventSignatures, verifyJsonForServer, verifyJsonSignature } from './matrix/signatures.js';
+export type { EventSignatureReport, KeyRing, ServerSignatureReport } from './matrix/signatures.js';
 export * from './matrix/auth/index.js';
 export { resolveState, resolveStateWithTrace } from './matrix/state-res/index.js';
 export type { ResolveStateInput, StateResTrace } from './matrix/state-res/index.js';
