@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteEngine } from '../../src/store/engine/sqlite/sqlite-engine.js';
 import { PostgresEngine } from '../../src/store/engine/postgres/postgres-engine.js';
 import type { Engine } from '../../src/store/engine/engine.js';
-import { ENGINES, emptyDatabase, freshSynapseDatabase, pgUrlFor } from '../support/engines.js';
+import { ENGINES, emptyDatabase, freshSynapseDatabase } from '../support/engines.js';
 import { schemaSnapshot } from '../support/schema-snapshot.js';
 
 const DUMPS = fileURLToPath(new URL('../../../shared/synapse-schema/', import.meta.url));
