@@ -3,6 +3,8 @@
  * room), merged per room in memory. Memory grows with the number of rooms and of (room, server)
  * pairs, never with the number of events.
  */
+import { domainOf } from '../matrix/auth/ids.js';
+import { isJsonObject } from '../matrix/pdu.js';
 import { SynapseDoctorError } from '../errors.js';
 import type { Engine } from '../store/engine/engine.js';
 import { hasTable } from '../store/introspect.js';
@@ -56,7 +58,7 @@ export function eventTime(ts: number | null): EventTime | null {
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return isJsonObject(v) ? v : undefined;
   } catch {
     return undefined;
   }
@@ -64,13 +66,12 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 
 function contentOf(json: string): Record<string, unknown> | undefined {
   const c = parseObject(json)?.content;
-  return c !== null && typeof c === 'object' && !Array.isArray(c) ? (c as Record<string, unknown>) : undefined;
+  return isJsonObject(c) ? c : undefined;
 }
 
 /** The server name of a user id: everything after the first colon. */
 function serverOf(userId: string): string {
-  const i = userId.indexOf(':');
-  return i < 0 ? '(invalid user id)' : userId.slice(i + 1);
+  return domainOf(userId) ?? '(invalid user id)';
 }
 
 /** Tables every Synapse database at schema 72+ has and inspect reads. */

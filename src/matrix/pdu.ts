@@ -34,6 +34,16 @@ export function stateKeyOf(type: string, stateKey: string): string {
   return JSON.stringify([type, stateKey]);
 }
 
+/** Inverse of stateKeyOf: [type, state_key]. */
+export function splitStateKey(key: string): [type: string, stateKey: string] {
+  return JSON.parse(key) as [string, string];
+}
+
+/** A JSON object (not null, not an array). */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 const pduKeys = new WeakMap<Pdu, string>();
 
 /** stateKeyOf for a state event, memoised per PDU object (auth events are checked again and again). */

@@ -17,7 +17,7 @@
  * derived from the create event (v12), a create event's `room_id` is not kept.
  */
 import { MatrixFormatError } from './matrix-format-error.js';
-import type { JsonObject, JsonValue } from './pdu.js';
+import { isJsonObject, type JsonObject, type JsonValue } from './pdu.js';
 import type { RoomVersionRules } from './room-versions.js';
 
 const KEPT_TOP_LEVEL = [
@@ -39,14 +39,11 @@ const KEPT_TOP_LEVEL_BEFORE_V11 = ['prev_state', 'origin', 'membership'] as cons
 
 const POWER_LEVEL_KEYS = ['ban', 'events', 'events_default', 'kick', 'redact', 'state_default', 'users', 'users_default'];
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** The content keys that survive redaction for an event type under these rules. */
 function redactContent(type: string, content: JsonValue, rules: RoomVersionRules): JsonObject {
   const out: JsonObject = {};
-  if (!isObject(content)) return out; // nothing to keep (Synapse behaves the same way)
+  if (!isJsonObject(content)) return out; // nothing to keep (Synapse behaves the same way)
   const keep = (...keys: string[]): void => {
     for (const k of keys) if (Object.hasOwn(content, k)) out[k] = content[k]!;
   };
@@ -55,7 +52,7 @@ function redactContent(type: string, content: JsonValue, rules: RoomVersionRules
     case 'm.room.member':
       keep('membership');
       if (rules.redactionKeepsJoinAuthorisedVia) keep('join_authorised_via_users_server');
-      if (v11 && isObject(content.third_party_invite)) {
+      if (v11 && isJsonObject(content.third_party_invite)) {
         // MSC3821: only `signed` survives; an invite object without it becomes `{}` (as Synapse).
         const tpi = content.third_party_invite;
         out.third_party_invite = Object.hasOwn(tpi, 'signed') ? { signed: tpi.signed! } : {};
@@ -94,7 +91,7 @@ function redactContent(type: string, content: JsonValue, rules: RoomVersionRules
  * Throws MatrixFormatError when the event is not an object or lacks a string `type` or a `content`.
  */
 export function redactEvent(event: JsonObject, rules: RoomVersionRules): JsonObject {
-  if (!isObject(event)) throw new MatrixFormatError('an event must be a JSON object');
+  if (!isJsonObject(event)) throw new MatrixFormatError('an event must be a JSON object');
   const type = event.type;
   if (typeof type !== 'string') throw new MatrixFormatError('event field type must be a string');
   if (!Object.hasOwn(event, 'content')) throw new MatrixFormatError('event field content is missing');

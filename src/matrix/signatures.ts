@@ -13,17 +13,15 @@ import { decodeBase64, encodeBase64 } from './base64.js';
 import { canonicalJson } from './canonical-json.js';
 import { computeContentHash } from './hashes.js';
 import { MatrixFormatError } from './matrix-format-error.js';
-import type { JsonObject, JsonValue } from './pdu.js';
+import { domainOf } from './auth/ids.js';
+import { isJsonObject, type JsonObject, type JsonValue } from './pdu.js';
 import { redactEvent } from './redaction.js';
 import type { RoomVersionRules } from './room-versions.js';
 import { privateKeyObject, publicKeyObject, type SigningKey } from './signing-key.js';
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function requireObject(obj: JsonObject, what: string): void {
-  if (!isObject(obj)) throw new MatrixFormatError(`${what} must be a JSON object`);
+  if (!isJsonObject(obj)) throw new MatrixFormatError(`${what} must be a JSON object`);
 }
 
 /** The signed bytes: canonical JSON without `signatures` and `unsigned`. */
@@ -41,8 +39,8 @@ function signedBytes(obj: JsonObject): Buffer {
 export function signJson(obj: JsonObject, key: SigningKey): JsonObject {
   requireObject(obj, 'a signed object');
   const signature = encodeBase64(sign(null, signedBytes(obj), privateKeyObject(key.seed)));
-  const existing = isObject(obj.signatures) ? obj.signatures : {};
-  const mine = isObject(existing[key.serverName]) ? (existing[key.serverName] as JsonObject) : {};
+  const existing = isJsonObject(obj.signatures) ? obj.signatures : {};
+  const mine = isJsonObject(existing[key.serverName]) ? (existing[key.serverName] as JsonObject) : {};
   return { ...obj, signatures: { ...existing, [key.serverName]: { ...mine, [key.keyId]: signature } } };
 }
 
@@ -55,7 +53,7 @@ export function signJson(obj: JsonObject, key: SigningKey): JsonObject {
 export function verifyJsonSignature(obj: JsonObject, serverName: string, keyId: string, publicKey: Uint8Array): boolean {
   requireObject(obj, 'a signed object');
   const sigs = obj.signatures;
-  if (!isObject(sigs) || !isObject(sigs[serverName])) return false;
+  if (!isJsonObject(sigs) || !isJsonObject(sigs[serverName])) return false;
   const sig = (sigs[serverName] as JsonObject)[keyId];
   if (typeof sig !== 'string') return false;
   return checkSignature(signedBytes(obj), sig, publicKey);
@@ -79,7 +77,7 @@ function checkSignature(bytes: Buffer, signatureB64: string, publicKey: Uint8Arr
  */
 export function signEvent(event: JsonObject, key: SigningKey, rules: RoomVersionRules): JsonObject {
   requireObject(event, 'an event');
-  const hashes = isObject(event.hashes) ? event.hashes : {};
+  const hashes = isJsonObject(event.hashes) ? event.hashes : {};
   const hashed: JsonObject = { ...event, hashes: { ...hashes, sha256: computeContentHash(event) } };
   const signed = signJson(redactEvent(hashed, rules), key);
   return { ...hashed, signatures: signed.signatures! };
@@ -99,10 +97,10 @@ export interface EventSignatureReport {
   missing: string[];
 }
 
-function domainOf(id: JsonValue | undefined, field: string): string {
-  const i = typeof id === 'string' ? id.indexOf(':') : -1;
-  if (i < 0) throw new MatrixFormatError(`${field} must be an identifier with a server name`);
-  return (id as string).slice(i + 1);
+function requiredDomainOf(id: JsonValue | undefined, field: string): string {
+  const domain = typeof id === 'string' ? domainOf(id) : undefined;
+  if (domain === undefined) throw new MatrixFormatError(`${field} must be an identifier with a server name`);
+  return domain;
 }
 
 /**
@@ -121,15 +119,15 @@ function domainOf(id: JsonValue | undefined, field: string): string {
  */
 export function requiredSignatureServers(event: JsonObject, rules: RoomVersionRules): string[] {
   const servers = new Set<string>();
-  const content = isObject(event.content) ? event.content : {};
+  const content = isJsonObject(event.content) ? event.content : {};
   const member = event.type === 'm.room.member';
   if (!(member && content.membership === 'invite' && Object.hasOwn(content, 'third_party_invite'))) {
-    servers.add(domainOf(event.sender, 'sender'));
+    servers.add(requiredDomainOf(event.sender, 'sender'));
   }
   // format 1: an absent event_id is left to the PDU parser (computeEventId refuses it)
-  if (rules.eventFormat === 1 && event.event_id !== undefined) servers.add(domainOf(event.event_id, 'event_id'));
+  if (rules.eventFormat === 1 && event.event_id !== undefined) servers.add(requiredDomainOf(event.event_id, 'event_id'));
   if (rules.restrictedJoinRule && member && Object.hasOwn(content, 'join_authorised_via_users_server')) {
-    servers.add(domainOf(content.join_authorised_via_users_server, 'content.join_authorised_via_users_server'));
+    servers.add(requiredDomainOf(content.join_authorised_via_users_server, 'content.join_authorised_via_users_server'));
   }
   return [...servers];
 }
@@ -228,10 +226,10 @@ export function verifyEventSignatures(event: JsonObject, rules: RoomVersionRules
   const signatures: EventSignatureReport['signatures'] = [];
   const verified = new Set<string>();
   const failed = new Set<string>();
-  const sigs = isObject(redacted.signatures) ? redacted.signatures : {};
+  const sigs = isJsonObject(redacted.signatures) ? redacted.signatures : {};
   for (const server of Object.keys(sigs)) {
     const byKey = sigs[server];
-    if (!isObject(byKey)) continue;
+    if (!isJsonObject(byKey)) continue;
     for (const keyId of Object.keys(byKey)) {
       const entry = checkOne(server, keyId, byKey[keyId], keys, { ts: minValid, what: 'origin_server_ts' }, lazyBytes);
       signatures.push(entry);
@@ -258,8 +256,8 @@ export interface ServerSignatureReport {
  */
 export function verifyJsonForServer(obj: JsonObject, serverName: string, keys: KeyRing, minimumValidUntilTs = 0): ServerSignatureReport {
   requireObject(obj, 'a signed object');
-  const sigs = isObject(obj.signatures) && Object.hasOwn(obj.signatures, serverName) ? obj.signatures[serverName] : undefined;
-  const byKey = isObject(sigs) ? sigs : {};
+  const sigs = isJsonObject(obj.signatures) && Object.hasOwn(obj.signatures, serverName) ? obj.signatures[serverName] : undefined;
+  const byKey = isJsonObject(sigs) ? sigs : {};
   let bytes: Buffer | undefined;
   const signatures = Object.keys(byKey).map((keyId) =>
     checkOne(serverName, keyId, byKey[keyId], keys, { ts: minimumValidUntilTs, what: 'minimum_valid_until_ts' }, () => (bytes ??= signedBytes(obj))),
@@ -295,21 +293,21 @@ function keysOf(response: JsonObject, i: number, options: ServerKeysOptions): { 
   if (typeof response.server_name !== 'string') throw malformedResponse(i, 'lacks server_name');
   const validUntil = timestamp(response.valid_until_ts);
   if (validUntil === undefined) throw malformedResponse(i, 'valid_until_ts must be an integer');
-  if (!isObject(response.verify_keys)) throw malformedResponse(i, 'verify_keys must be an object');
+  if (!isJsonObject(response.verify_keys)) throw malformedResponse(i, 'verify_keys must be an object');
   const until = options.fetchedAt === undefined ? validUntil : Math.min(validUntil, options.fetchedAt + MAX_KEY_VALIDITY_MS);
   const current: KeyRing[string] = Object.create(null) as KeyRing[string];
   const old: KeyRing[string] = Object.create(null) as KeyRing[string];
   for (const [keyId, entry] of Object.entries(response.verify_keys)) {
     if (!keyId.startsWith('ed25519:')) continue; // unsupported algorithms are ignored, as Synapse
-    if (!isObject(entry) || typeof entry.key !== 'string') throw malformedResponse(i, `verify_keys.${keyId} lacks key`);
+    if (!isJsonObject(entry) || typeof entry.key !== 'string') throw malformedResponse(i, `verify_keys.${keyId} lacks key`);
     current[keyId] = { key: entry.key, valid_until_ts: until };
   }
   const oldKeys = response.old_verify_keys ?? {};
-  if (!isObject(oldKeys)) throw malformedResponse(i, 'old_verify_keys must be an object');
+  if (!isJsonObject(oldKeys)) throw malformedResponse(i, 'old_verify_keys must be an object');
   for (const [keyId, entry] of Object.entries(oldKeys)) {
     if (!keyId.startsWith('ed25519:')) continue;
-    const expired = isObject(entry) ? timestamp(entry.expired_ts) : undefined;
-    if (!isObject(entry) || typeof entry.key !== 'string' || expired === undefined) {
+    const expired = isJsonObject(entry) ? timestamp(entry.expired_ts) : undefined;
+    if (!isJsonObject(entry) || typeof entry.key !== 'string' || expired === undefined) {
       throw malformedResponse(i, `old_verify_keys.${keyId} needs key and expired_ts`);
     }
     old[keyId] = { key: entry.key, valid_until_ts: expired };
@@ -319,8 +317,8 @@ function keysOf(response: JsonObject, i: number, options: ServerKeysOptions): { 
 
 /** Synapse checks the first signature by the origin server made with one of the response's verify_keys. */
 function selfSigned(response: JsonObject, server: string, current: KeyRing[string]): boolean {
-  const sigs = isObject(response.signatures) && Object.hasOwn(response.signatures, server) ? response.signatures[server] : undefined;
-  if (!isObject(sigs)) return false;
+  const sigs = isJsonObject(response.signatures) && Object.hasOwn(response.signatures, server) ? response.signatures[server] : undefined;
+  if (!isJsonObject(sigs)) return false;
   const keyId = Object.keys(sigs).find((id) => Object.hasOwn(current, id));
   if (keyId === undefined) return false;
   const publicKey = publicKeyFromBase64(current[keyId]!.key);

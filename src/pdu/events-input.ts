@@ -7,15 +7,15 @@
  * other documents (auth_events, state sets) refer to the events by it.
  */
 import { pduFromJson } from '../matrix/event-id.js';
-import { toPdu } from '../matrix/pdu.js';
+import { isJsonObject, toPdu } from '../matrix/pdu.js';
 import type { JsonValue, Pdu } from '../matrix/pdu.js';
 import type { RoomVersionRules } from '../matrix/room-versions.js';
-import { asInput, isObject, kindOf, malformed } from './json-text.js';
+import { asInput, kindOf, malformed } from './json-text.js';
 
 /** One entry of an event list; `where` names it in errors ("auth events[2]"). */
 export function eventEntry(entry: JsonValue, rules: RoomVersionRules, where: string): Pdu {
-  if (!isObject(entry)) throw malformed(`${where}: expected an event object, got ${kindOf(entry)}`);
-  const wrapped = isObject(entry.event) && !('type' in entry);
+  if (!isJsonObject(entry)) throw malformed(`${where}: expected an event object, got ${kindOf(entry)}`);
+  const wrapped = isJsonObject(entry.event) && !('type' in entry);
   const raw = wrapped ? (entry.event as Record<string, JsonValue>) : entry;
   const rejectedField = wrapped ? entry.rejected : undefined;
   if (rejectedField !== undefined && typeof rejectedField !== 'boolean') throw malformed(`${where}: "rejected" must be true or false`);

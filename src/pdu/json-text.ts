@@ -8,7 +8,7 @@
 import { SynapseDoctorError } from '../errors.js';
 import { parseJson } from '../matrix/canonical-json.js';
 import { MatrixFormatError } from '../matrix/matrix-format-error.js';
-import type { JsonObject, JsonValue } from '../matrix/pdu.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../matrix/pdu.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
 import { printable } from '../text/printable.js';
 
@@ -36,13 +36,10 @@ export function parseDocument(text: string, what: string): JsonValue {
   return asInput(what, () => parseJson(text));
 }
 
-export function isObject(value: JsonValue | undefined): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 export function parseObject(text: string, what: string): JsonObject {
   const value = parseDocument(text, what);
-  if (!isObject(value)) throw malformed(`${what}: expected a JSON object, got ${kindOf(value)}`);
+  if (!isJsonObject(value)) throw malformed(`${what}: expected a JSON object, got ${kindOf(value)}`);
   return value;
 }
 

@@ -7,16 +7,16 @@
  * do not contain `|` in practice, state keys may), and as `stateKeyOf` keys inside the core.
  */
 import type { JsonValue, Pdu } from '../matrix/pdu.js';
-import { stateKeyOf } from '../matrix/pdu.js';
+import { isJsonObject, splitStateKey, stateKeyOf } from '../matrix/pdu.js';
 import { resolveState } from '../matrix/state-res/index.js';
 import { eventList } from './events-input.js';
-import { asInput, isObject, kindOf, malformed, parseArray, rulesFor } from './json-text.js';
+import { asInput, kindOf, malformed, parseArray, rulesFor } from './json-text.js';
 
 /** "type|state_key" → event id. */
 export type StateMapJson = Record<string, string>;
 
 export function toPipeKey(coreKey: string): string {
-  const [type, stateKey] = JSON.parse(coreKey) as [string, string];
+  const [type, stateKey] = splitStateKey(coreKey);
   return `${type}|${stateKey}`;
 }
 
@@ -38,7 +38,7 @@ function stateSet(value: JsonValue, byId: ReadonlyMap<string, Pdu>, where: strin
       if (set.has(key) && set.get(key) !== id) throw malformed(`${where}: two events for ${toPipeKey(key)}`);
       set.set(key, id);
     });
-  } else if (isObject(value)) {
+  } else if (isJsonObject(value)) {
     for (const [pipeKey, id] of Object.entries(value)) {
       if (typeof id !== 'string') throw malformed(`${where}.${pipeKey}: expected an event id, got ${kindOf(id)}`);
       set.set(fromPipeKey(pipeKey, where), id);

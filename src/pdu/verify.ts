@@ -5,9 +5,9 @@
  * https://spec.matrix.org/v1.16/server-server-api/#validating-hashes-and-signatures-on-received-events
  */
 import { decodeBase64 } from '../matrix/base64.js';
-import type { JsonObject } from '../matrix/pdu.js';
+import { isJsonObject, type JsonObject } from '../matrix/pdu.js';
 import { verifyEventSignatures, verifyJsonSignature, type KeyRing } from '../matrix/signatures.js';
-import { asInput, isObject, kindOf, malformed, parseObject, rulesFor } from './json-text.js';
+import { asInput, kindOf, malformed, parseObject, rulesFor } from './json-text.js';
 
 export interface SignatureCheck {
   server: string;
@@ -31,13 +31,13 @@ export function parseKeyRing(text: string): KeyRing {
   const doc = parseObject(text, 'keys file');
   const ring: KeyRing = Object.create(null) as KeyRing; // hostile names such as __proto__ stay data
   for (const [server, keys] of Object.entries(doc)) {
-    if (!isObject(keys)) throw malformed(`keys file: ${JSON.stringify(server)} must map key ids to keys, got ${kindOf(keys)}`);
+    if (!isJsonObject(keys)) throw malformed(`keys file: ${JSON.stringify(server)} must map key ids to keys, got ${kindOf(keys)}`);
     const byId: KeyRing[string] = Object.create(null) as KeyRing[string];
     for (const [keyId, entry] of Object.entries(keys)) {
       const where = `keys file: ${server} ${keyId}`;
       if (typeof entry === 'string') {
         byId[keyId] = { key: entry };
-      } else if (isObject(entry) && typeof entry.key === 'string') {
+      } else if (isJsonObject(entry) && typeof entry.key === 'string') {
         const until = entry.valid_until_ts;
         if (until !== undefined && typeof until !== 'number' && typeof until !== 'bigint') {
           throw malformed(`${where}: valid_until_ts must be a number`);
@@ -55,10 +55,10 @@ export function parseKeyRing(text: string): KeyRing {
 /** Plain JSON objects: every signature with a known ed25519 key must verify, and at least one must. */
 function verifyObject(obj: JsonObject, keys: KeyRing): VerifyResult {
   const signatures: SignatureCheck[] = [];
-  const sigs = isObject(obj.signatures) ? obj.signatures : {};
+  const sigs = isJsonObject(obj.signatures) ? obj.signatures : {};
   for (const server of Object.keys(sigs)) {
     const byKey = sigs[server];
-    if (!isObject(byKey)) continue;
+    if (!isJsonObject(byKey)) continue;
     for (const keyId of Object.keys(byKey)) {
       const known = keys[server]?.[keyId];
       const check: SignatureCheck = { server, key_id: keyId, ok: false, reason: '' };

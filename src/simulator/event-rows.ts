@@ -6,7 +6,7 @@
  * event_search, event_relations, threads and redactions.
  */
 import { namedPowerLevelFrom, POWER_LEVELS_KEY, userPowerLevel } from '../matrix/auth/power-levels.js';
-import type { JsonObject, Pdu } from '../matrix/pdu.js';
+import { isJsonObject, type JsonObject, type Pdu } from '../matrix/pdu.js';
 import type { EventSearchRow, SynapseRow } from '../store/writers/synapse-rows.js';
 import type { RoomView, StoredEvent } from './room-view.js';
 
@@ -50,9 +50,6 @@ function nonNullStr(v: unknown): string | null {
   return typeof v === 'string' && !v.includes('\u0000') ? v : null;
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** Does a redaction need re-checking on load (internal_metadata.recheck_redaction)? */
 function redactionNeedsRecheck(view: RoomView, s: StoredEvent): boolean {
@@ -165,7 +162,7 @@ export function addEventRows(batch: RowBatch, view: RoomView, s: StoredEvent): v
     });
   }
   const rel = content['m.relates_to'];
-  if (isObject(rel) && typeof rel.rel_type === 'string' && typeof rel.event_id === 'string') {
+  if (isJsonObject(rel) && typeof rel.rel_type === 'string' && typeof rel.event_id === 'string') {
     batch.add('event_relations', {
       event_id: pdu.event_id,
       relates_to_id: rel.event_id,
@@ -190,7 +187,7 @@ export function threadRows(view: RoomView, stored: Iterable<StoredEvent>): Synap
   for (const s of stored) {
     if (s.rejectionReason !== undefined || s.outlier) continue;
     const rel = s.ev.pdu.content['m.relates_to'];
-    if (!isObject(rel) || rel.rel_type !== 'm.thread' || typeof rel.event_id !== 'string') continue;
+    if (!isJsonObject(rel) || rel.rel_type !== 'm.thread' || typeof rel.event_id !== 'string') continue;
     const cur = latest.get(rel.event_id);
     const key = (x: StoredEvent): [number, number] => [x.ev.pdu.depth, x.streamOrdering];
     if (!cur || key(s)[0] > key(cur)[0] || (key(s)[0] === key(cur)[0] && key(s)[1] > key(cur)[1])) latest.set(rel.event_id, s);

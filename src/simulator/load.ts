@@ -4,6 +4,7 @@
  * after each batch is written, each room's view forgets every event except its current state,
  * forward extremities and their auth events, and the state groups no kept event needs.
  */
+import { splitStateKey } from '../matrix/pdu.js';
 import type { Engine } from '../store/engine/engine.js';
 import { SynapseRowWriter } from '../store/writers/synapse-rows.js';
 import { addEventRows, RowBatch } from './event-rows.js';
@@ -54,7 +55,7 @@ export async function generateLoad(engine: Engine, version: SchemaVersion, optio
       const view = room.view(local);
       for (const id of view.order) addEventRows(batch, view, view.events.get(id)!);
       for (const d of view.stateDeltas) {
-        const [type, stateKey] = JSON.parse(d.key) as [string, string];
+        const [type, stateKey] = splitStateKey(d.key);
         tail.add('current_state_delta_stream', { stream_id: d.streamId, room_id: room.roomId, type, state_key: stateKey, event_id: d.eventId, prev_event_id: d.prevEventId, instance_name: 'master' });
       }
       const last = view.extremitySnapshots[view.extremitySnapshots.length - 1];

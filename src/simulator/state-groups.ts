@@ -115,8 +115,3 @@ export function sameState(a: StateMap, b: StateMap): boolean {
   return true;
 }
 
-/** Splits a state key made by `stateKeyOf` back into [type, state_key]. */
-export function splitStateKey(key: string): [string, string] {
-  const parsed = JSON.parse(key) as [string, string];
-  return parsed;
-}

@@ -13,7 +13,8 @@ import { addEventRows, RowBatch, TABLE_ORDER, threadRows } from './event-rows.js
 import type { RoomView } from './room-view.js';
 import type { SimRoom } from './room.js';
 import type { SimServer } from './server.js';
-import { splitStateKey, type StateGroup } from './state-groups.js';
+import { splitStateKey } from '../matrix/pdu.js';
+import type { StateGroup } from './state-groups.js';
 
 export interface WriteSummary {
   readonly events: number;
