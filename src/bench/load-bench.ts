@@ -10,8 +10,7 @@ import pg from 'pg';
 import { inspectDatabase } from '../inspect/inspect-database.js';
 import { SqliteEngine } from '../store/engine/sqlite/sqlite-engine.js';
 import { createSynapseSchema } from '../store/fixture-schema.js';
-import { openDatabase } from '../store/open.js';
-import { openEngine } from '../store/open.js';
+import { openDatabase, openEngine } from '../store/open.js';
 import { generateLoad } from '../simulator/load.js';
 
 export interface LoadBenchResult {
