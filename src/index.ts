@@ -1,6 +1,6 @@
 /**
- * synapse-doctor as a library: the protocol core, opening Synapse databases, the inspect report and
- * the homeserver simulator. The command line (src/cli) is one client of these.
+ * synapse-doctor as a library: the protocol core, opening Synapse databases, plans (the one way
+ * anything writes), the inspect report and the homeserver simulator. The command line (src/cli) is one client of these.
  */
 export { SynapseDoctorError, isSynapseDoctorError } from './errors.js';
 export type { ErrorCode, ExitClass } from './errors.js';
@@ -26,13 +26,17 @@ export type { ResolveStateInput, StateResTrace } from './matrix/state-res/index.
 
 // Synapse databases
 export { openDatabase } from './store/open.js';
-export type { OpenOptions, SynapseDatabase } from './store/open.js';
-export type { Engine, EngineKind } from './store/engine/engine.js';
+export type { OpenOptions, ReadStore, SynapseDatabase } from './store/open.js';
+export { statement } from './store/engine/engine.js';
+export type { Engine, EngineCapabilities, EngineKind, ReadEngine, SqlValue, Statement, WriteSession } from './store/engine/engine.js';
 export { SUPPORTED_SCHEMA, detectSchema } from './store/schema-version.js';
 export type { SchemaInfo } from './store/schema-version.js';
 export { assertWritable, checkSynapseRunning } from './store/liveness.js';
 export { acquireWriteLock } from './store/lock.js';
 export { createSynapseSchema } from './store/fixture-schema.js';
+
+// Plans: the one write path
+export * from './plan/index.js';
 
 // Capabilities
 export { inspectDatabase } from './inspect/index.js';

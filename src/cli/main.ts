@@ -11,6 +11,7 @@ import { packageVersion } from './version.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPdu } from './commands/pdu.js';
+import { registerUndo } from './commands/undo.js';
 
 const EXAMPLES = `
 Examples:
@@ -20,6 +21,7 @@ Examples:
   $ SYNAPSE_DOCTOR_DB=postgres://synapse@localhost/synapse synapse-doctor inspect
   $ synapse-doctor pdu event-id --room-version 10 event.json
   $ cat event.json | synapse-doctor pdu check-hash --json
+  $ synapse-doctor undo homeserver.db.synapse-doctor-unreject-20261201T120000Z.journal.jsonl --apply
 
 Exit codes: 0 ok, 1 findings/denied/invalid, 2 usage or malformed pdu input, 3 bad input,
 4 database error, 5 refused for safety, 6 verification failed, 70 internal error, 130 interrupted.`;
@@ -38,6 +40,7 @@ function buildProgram(ctx: CliContext): Command {
   registerInspect(program, ctx);
   registerDemo(program, ctx);
   registerPdu(program, ctx);
+  registerUndo(program, ctx);
   return program;
 }
 

@@ -30,15 +30,17 @@ export async function openForReading(g: GlobalOptions, ctx: CliContext): Promise
 }
 
 /**
- * A failure while reading: driver errors (SQLITE_CORRUPT, a dropped connection, a statement
- * timeout) become database errors (exit 4 and friends) instead of internal ones; anything else is
- * returned unchanged.
+ * Opening for a command that may write: read-write only with --apply (a dry run stays read-only at
+ * the driver too). The liveness refusal happens in applyPlan; here a dry run only warns.
  */
-export async function mapReadFailure(e: unknown, db: SynapseDatabase): Promise<unknown> {
-  const err = e as { name?: unknown; code?: unknown; severity?: unknown };
-  const fromSqlite = err?.name === 'SqliteError';
-  const fromPostgres = typeof err?.severity === 'string' || (typeof err?.code === 'string' && /^(E[A-Z]+|[0-9A-Z]{5})$/.test(err.code));
-  if (!fromSqlite && !fromPostgres) return e;
-  const { mapPostgresError, mapSqliteError } = await import('../store/open-errors.js');
-  return db.main.kind === 'sqlite' ? mapSqliteError(e, db.main.description) : mapPostgresError(e, db.main.description);
+export async function openForPlan(g: GlobalOptions, ctx: CliContext, apply: boolean): Promise<SynapseDatabase> {
+  if (!apply) return openForReading(g, ctx);
+  const { openDatabase } = await import('../store/open.js');
+  return openDatabase({
+    ...(g.db !== undefined ? { db: g.db } : {}),
+    ...(g.config !== undefined ? { config: g.config } : {}),
+    ...(g.stateDb !== undefined ? { stateDb: g.stateDb } : {}),
+    write: true,
+    env: process.env,
+  });
 }

@@ -6,7 +6,7 @@
 import { domainOf } from '../matrix/auth/ids.js';
 import { isJsonObject } from '../matrix/pdu.js';
 import { SynapseDoctorError } from '../errors.js';
-import type { Engine } from '../store/engine/engine.js';
+import type { ReadEngine } from '../store/engine/engine.js';
 import { hasTable } from '../store/introspect.js';
 import type { SchemaInfo } from '../store/schema-version.js';
 import {
@@ -24,7 +24,7 @@ import {
 import type { EventTime, InspectReport, RoomReport } from './report.js';
 
 export interface InspectTarget {
-  main: Engine;
+  main: ReadEngine;
   schema: Pick<SchemaInfo, 'version' | 'compatVersion' | 'backgroundUpdates' | 'capabilities'>;
 }
 

@@ -1,18 +1,17 @@
 /**
  * Load generation for benchmarks: many rooms on one homeserver (with users from a second, remote
- * server), generated and written in batches inside transactions. Memory stays bounded per room:
+ * server), generated and written in batches, each batch one plan applied in one transaction. Memory stays bounded per room:
  * after each batch is written, each room's view forgets every event except its current state,
  * forward extremities and their auth events, and the state groups no kept event needs.
  */
 import { splitStateKey } from '../matrix/pdu.js';
 import type { Engine } from '../store/engine/engine.js';
-import { SynapseRowWriter } from '../store/writers/synapse-rows.js';
 import { addEventRows, RowBatch } from './event-rows.js';
 import { SimRoom } from './room.js';
 import { SimServer } from './server.js';
 import type { SchemaVersion } from './scenarios/common.js';
-import { message, setUpRoom } from './scenarios/common.js';
-import { addRoomTailRows, addServerRows, addStateGroupRows, roomRow, writeBatch } from './write-database.js';
+import { hopCountingFor, message, setUpRoom } from './scenarios/common.js';
+import { addRoomTailRows, addServerRows, addStateGroupRows, applySimulatorSteps, planBatch, roomRow } from './write-database.js';
 
 export interface LoadOptions {
   events: number;
@@ -37,14 +36,13 @@ export interface LoadResult {
 export async function generateLoad(engine: Engine, version: SchemaVersion, options: LoadOptions): Promise<LoadResult> {
   void version; // the schema is already in the database; the writer follows its columns
   const started = process.hrtime.bigint();
-  const hop = engine.kind === 'postgres' ? 'postgres' : 'sqlite';
+  const hop = hopCountingFor(engine);
   const local = new SimServer('load.example', { hopCounting: hop });
   const remote = new SimServer('remote.example', { hopCounting: hop });
   const members = options.members ?? 20;
   const stateEvery = options.stateEvery ?? 25;
   const batchSize = options.batchSize ?? 5000;
   const rooms: Array<{ room: SimRoom; users: string[] }> = [];
-  const writer = new SynapseRowWriter(engine);
   let pending = 0;
   let written = 0;
 
@@ -63,12 +61,8 @@ export async function generateLoad(engine: Engine, version: SchemaVersion, optio
       written += view.order.length;
     }
     addStateGroupRows(tail, local.stateGroups.drain());
-    await engine.transaction(async () => {
-      await writeBatch(writer, batch);
-      for (const t of ['state_groups', 'state_group_edges', 'state_groups_state', 'current_state_delta_stream', 'stream_ordering_to_exterm']) {
-        await writer.insert(t, tail.tables.get(t) ?? []);
-      }
-    });
+    const tailOrder = ['state_groups', 'state_group_edges', 'state_groups_state', 'current_state_delta_stream', 'stream_ordering_to_exterm'];
+    await applySimulatorSteps(engine, 'generate load', [...(await planBatch(engine, batch)), ...(await planBatch(engine, tail, tailOrder))]);
     const keepGroups = new Set<number>();
     for (const { room } of rooms) {
       const view = room.view(local);
@@ -87,7 +81,9 @@ export async function generateLoad(engine: Engine, version: SchemaVersion, optio
     const room = new SimRoom(options.roomVersion ?? '10', { startTs: 1_600_000_000_000 + r * 1_000_000_000 });
     const creator = local.addUser(`owner${r}`);
     room.create(local, creator);
-    await engine.transaction(() => writer.insert('rooms', [roomRow(room.view(local), room.createEventId)]));
+    const head = new RowBatch();
+    head.add('rooms', roomRow(room.view(local), room.createEventId));
+    await applySimulatorSteps(engine, 'generate load', await planBatch(engine, head, ['rooms']));
     setUpRoom(room, local, creator, {});
     const users = [creator];
     for (let m = 1; m < members; m++) {
@@ -126,14 +122,11 @@ export async function generateLoad(engine: Engine, version: SchemaVersion, optio
   const tail = new RowBatch();
   addServerRows(tail, local, [remote]);
   for (const { room } of rooms) addRoomTailRows(tail, room.view(local));
-  await engine.transaction(async () => {
-    for (const [t, rows] of tail.tables) await writer.insert(t, rows);
-    await writer.advanceIds({
-      maxStreamOrdering: local.maxStreamOrdering,
-      minStreamOrdering: local.minStreamOrdering,
-      maxStateGroup: local.stateGroups.maxId,
-      maxChainId: local.chainCover.maxChainId,
-    });
+  await applySimulatorSteps(engine, 'generate load', await planBatch(engine, tail, [...tail.tables.keys()]), {
+    maxStreamOrdering: local.maxStreamOrdering,
+    minStreamOrdering: local.minStreamOrdering,
+    maxStateGroup: local.stateGroups.maxId,
+    maxChainId: local.chainCover.maxChainId,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { events: written, rooms: rooms.length, seconds, eventsPerSecond: written / seconds, roomIds: rooms.map((x) => x.room.roomId) };

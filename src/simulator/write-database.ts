@@ -4,8 +4,12 @@
  * groups, then the per-room rows (current state, memberships, extremities, depth, stats), local users,
  * the remote servers' keys, and the id generators' positions.
  */
-import type { Engine } from '../store/engine/engine.js';
-import { SynapseRowWriter, type SynapseRow } from '../store/writers/synapse-rows.js';
+import type { Engine, ReadEngine } from '../store/engine/engine.js';
+import { planEventSearch, planIdBookkeeping, planInsertRows, type IdBookkeeping, type SynapseRow } from '../store/writers/synapse-rows.js';
+import { storeFromEngine } from '../store/open.js';
+import { applyPlan } from '../plan/apply.js';
+import { makePlan } from '../plan/make-plan.js';
+import type { Reason, Step } from '../plan/plan.js';
 import { encodeBase64 } from '../matrix/base64.js';
 import { canonicalJson } from '../matrix/canonical-json.js';
 import { signJson } from '../matrix/signatures.js';
@@ -23,11 +27,26 @@ export interface WriteSummary {
   readonly stateGroups: number;
 }
 
-/** Writes a batch's tables in foreign-key order. */
-export async function writeBatch(writer: SynapseRowWriter, batch: RowBatch): Promise<void> {
-  for (const table of TABLE_ORDER) await writer.insert(table, batch.tables.get(table) ?? []);
-  for (const [table, rows] of batch.tables) if (!TABLE_ORDER.includes(table)) await writer.insert(table, rows);
-  await writer.insertEventSearch(batch.search);
+const SIMULATED: Reason = { text: 'simulated homeserver: rows as Synapse writes them' };
+
+/** Insert steps for a batch's tables in `order` (foreign keys, triggers), then the rest, then event_search. */
+export async function planBatch(engine: ReadEngine, batch: RowBatch, order: readonly string[] = TABLE_ORDER, reason: Reason = SIMULATED): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const table of order) steps.push(...(await planInsertRows(engine, table, batch.tables.get(table) ?? [], { reason })));
+  for (const [table, rows] of batch.tables) if (!order.includes(table)) steps.push(...(await planInsertRows(engine, table, rows, { reason })));
+  steps.push(...planEventSearch(engine, batch.search, { reason }));
+  return steps;
+}
+
+/**
+ * Applies simulator steps to a fixture database through applyPlan, in one transaction. Fixtures
+ * are new databases nobody else knows: no journal, no liveness check (the write lock is still
+ * taken).
+ */
+export async function applySimulatorSteps(engine: Engine, command: string, steps: readonly Step[], ids?: IdBookkeeping): Promise<void> {
+  const store = await storeFromEngine(engine);
+  const all = ids ? [...steps, ...(await planIdBookkeeping(engine, ids, { reason: SIMULATED, idPrefix: 'ids-' }))] : steps;
+  await applyPlan(store, makePlan(store, { command, steps: all }), { journal: false, skipLivenessCheck: true });
 }
 
 export function addStateGroupRows(batch: RowBatch, groups: readonly StateGroup[]): void {
@@ -202,7 +221,8 @@ const TAIL_ORDER = [
 ];
 
 /**
- * Writes `server`'s view of the given rooms into an empty Synapse schema, in one transaction.
+ * Writes `server`'s view of the given rooms into an empty Synapse schema: one plan, applied in one
+ * transaction.
  * `remotes` are the other servers whose keys Synapse would have fetched.
  */
 export async function writeServerDatabase(
@@ -215,32 +235,33 @@ export async function writeServerDatabase(
   let rejected = 0;
   let outliers = 0;
   const groups = server.stateGroups.all();
-  await engine.transaction(async (tx) => {
-    const writer = new SynapseRowWriter(tx);
-    const roomViews = rooms.map((r) => ({ room: r, view: r.views.get(server.name) })).filter((x) => x.view !== undefined);
-    await writer.insert('rooms', roomViews.map((x) => roomRow(x.view!, x.room.createEventId)));
-    const batch = new RowBatch();
-    for (const { view } of roomViews) {
-      for (const id of view!.order) {
-        const s = view!.events.get(id)!;
-        addEventRows(batch, view!, s);
-        events++;
-        if (s.rejectionReason !== undefined) rejected++;
-        if (s.outlier) outliers++;
-      }
+  const roomViews = rooms.map((r) => ({ room: r, view: r.views.get(server.name) })).filter((x) => x.view !== undefined);
+  const head = new RowBatch();
+  for (const x of roomViews) head.add('rooms', roomRow(x.view!, x.room.createEventId));
+  const batch = new RowBatch();
+  for (const { view } of roomViews) {
+    for (const id of view!.order) {
+      const s = view!.events.get(id)!;
+      addEventRows(batch, view!, s);
+      events++;
+      if (s.rejectionReason !== undefined) rejected++;
+      if (s.outlier) outliers++;
     }
-    await writeBatch(writer, batch);
-    const tail = new RowBatch();
-    addServerRows(tail, server, remotes);
-    addStateGroupRows(tail, groups);
-    for (const { view } of roomViews) addRoomTailRows(tail, view!);
-    for (const table of TAIL_ORDER) await writer.insert(table, tail.tables.get(table) ?? []);
-    await writer.advanceIds({
-      maxStreamOrdering: server.maxStreamOrdering,
-      minStreamOrdering: server.minStreamOrdering,
-      maxStateGroup: server.stateGroups.maxId,
-      maxChainId: server.chainCover.maxChainId,
-    });
+  }
+  const tail = new RowBatch();
+  addServerRows(tail, server, remotes);
+  addStateGroupRows(tail, groups);
+  for (const { view } of roomViews) addRoomTailRows(tail, view!);
+  const steps = [
+    ...(await planBatch(engine, head, ['rooms'])),
+    ...(await planBatch(engine, batch)),
+    ...(await planBatch(engine, tail, TAIL_ORDER)),
+  ];
+  await applySimulatorSteps(engine, `simulate ${server.name}`, steps, {
+    maxStreamOrdering: server.maxStreamOrdering,
+    minStreamOrdering: server.minStreamOrdering,
+    maxStateGroup: server.stateGroups.maxId,
+    maxChainId: server.chainCover.maxChainId,
   });
   return { events, rejected, outliers, stateGroups: groups.length };
 }

@@ -115,3 +115,12 @@ export function urlFromPsycopg2Args(args: Record<string, unknown>): string {
   const query = params.toString();
   return `postgres://${authority}/${encodeURIComponent(database ?? '')}${query ? `?${query}` : ''}`;
 }
+
+/** The URL with its password removed (user name, host, options kept): safe to store in a journal. */
+export function urlWithoutPassword(url: string): string {
+  const u = parsePostgresUrl(url);
+  if (!u) return maskConnectionString(url);
+  u.password = '';
+  u.searchParams.delete('password');
+  return u.toString();
+}

@@ -6,10 +6,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SynapseDoctorError } from '../errors.js';
-import type { Engine } from './engine/engine.js';
+import type { Engine, ReadEngine } from './engine/engine.js';
 import { PostgresEngine } from './engine/postgres/postgres-engine.js';
 import { SqliteEngine } from './engine/sqlite/sqlite-engine.js';
-import { describePostgresUrl, isPostgresUrl, passwordOfUrl, pgConfigFromUrl } from './connection-string.js';
+import { describePostgresUrl, isPostgresUrl, passwordOfUrl, pgConfigFromUrl, urlWithoutPassword } from './connection-string.js';
 import { readHomeserverYaml, type DatabaseTarget } from './homeserver-yaml.js';
 import { hasTable } from './introspect.js';
 import { mapPostgresError, mapSqliteError } from './open-errors.js';
@@ -26,12 +26,43 @@ export interface OpenOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface SynapseDatabase {
-  main: Engine;
-  /** Holds state_groups*; the same object as `main` unless the state tables live elsewhere. */
-  state: Engine;
-  schema: SchemaInfo;
+/**
+ * What diagnosing capabilities get: read-only engines (no write method type-checks) and the
+ * schema. `state` holds state_groups*; the same object as `main` unless the state tables live
+ * elsewhere.
+ */
+export interface ReadStore {
+  readonly main: ReadEngine;
+  readonly state: ReadEngine;
+  readonly schema: SchemaInfo;
+  /** How to open each database again (an SQLite path, a postgres:// URL without password): for journals. */
+  readonly locators: { readonly main: string; readonly state?: string };
+}
+
+/** An opened database: a ReadStore that can be closed. Writing goes through applyPlan (src/plan). */
+export interface SynapseDatabase extends ReadStore {
   close(): Promise<void>;
+}
+
+/**
+ * The full engine behind a store's read-only view: for applyPlan, liveness and the lock (src/plan,
+ * src/store), and for fixture builders and tests. Capabilities never call it.
+ */
+export function engineOf(engine: ReadEngine): Engine {
+  const e = engine as Partial<Engine>;
+  if (typeof e.transaction !== 'function' || e.hooks === undefined) throw new TypeError(`${engine.description} is not an engine`);
+  return engine as Engine;
+}
+
+/** A store over engines opened directly (fixtures, the simulator, tests). Closing is the caller's. */
+export async function storeFromEngine(main: Engine, state: Engine = main): Promise<SynapseDatabase> {
+  const schema = await detectSchema(main);
+  const locators = state === main ? { main: main.locator } : { main: main.locator, state: state.locator };
+  return { main, state, schema, locators, close: async () => undefined };
+}
+
+function locatorOf(target: DatabaseTarget): string {
+  return target.kind === 'sqlite' ? target.path : urlWithoutPassword(target.url);
 }
 
 export function targetFromArgument(db: string): DatabaseTarget {
@@ -63,7 +94,7 @@ export async function openEngine(target: DatabaseTarget, write: boolean): Promis
   }
   const description = describePostgresUrl(target.url);
   try {
-    return await PostgresEngine.connect(pgConfigFromUrl(target.url), { readOnly: !write, description });
+    return await PostgresEngine.connect(pgConfigFromUrl(target.url), { readOnly: !write, description, locator: urlWithoutPassword(target.url) });
   } catch (e) {
     throw mapPostgresError(e, description, [passwordOfUrl(target.url)]);
   }
@@ -94,9 +125,7 @@ export async function openDatabase(options: OpenOptions): Promise<SynapseDatabas
   try {
     const main = await openEngine(targets.main, write);
     opened.push(main);
-    const schema = await detectSchema(main).catch((e) => {
-      throw main.kind === 'sqlite' ? mapSqliteError(e, main.description) : mapPostgresError(e, main.description);
-    });
+    const schema = await detectSchema(main);
     let state = main;
     if (targets.state) {
       state = await openEngine(targets.state, write);
@@ -107,10 +136,12 @@ export async function openDatabase(options: OpenOptions): Promise<SynapseDatabas
       }
     }
     let closed = false;
+    const locators = targets.state ? { main: locatorOf(targets.main), state: locatorOf(targets.state) } : { main: locatorOf(targets.main) };
     return {
       main,
       state,
       schema,
+      locators,
       async close() {
         if (closed) return;
         closed = true;

@@ -5,7 +5,7 @@
  * background_updates (unfinished migrations).
  */
 import { SynapseDoctorError } from '../errors.js';
-import type { Engine, EngineKind } from './engine/engine.js';
+import type { ReadEngine, EngineKind } from './engine/engine.js';
 import { hasColumn, hasTable } from './introspect.js';
 
 /** Synapse schema versions this tool understands: 72 (Synapse 1.62+) up to the next one, 95. */
@@ -43,14 +43,14 @@ export interface SchemaInfo {
 }
 
 /** Reads the schema state. Throws DB_NOT_SYNAPSE without schema_version, SCHEMA_UNSUPPORTED outside the range. */
-export async function detectSchema(engine: Engine): Promise<SchemaInfo> {
+export async function detectSchema(engine: ReadEngine): Promise<SchemaInfo> {
   const info = await readSchema(engine);
   checkSupported(info, engine.description);
   return info;
 }
 
 /** Reads the schema state without the range check. */
-export async function readSchema(engine: Engine): Promise<SchemaInfo> {
+export async function readSchema(engine: ReadEngine): Promise<SchemaInfo> {
   if (!(await hasTable(engine, 'schema_version'))) {
     throw new SynapseDoctorError('DB_NOT_SYNAPSE', `${engine.description} is not a Synapse database (no schema_version table)`, {
       hint: 'Point --db at the database named in homeserver.yaml, or pass --config homeserver.yaml.',
@@ -81,7 +81,7 @@ export async function readSchema(engine: Engine): Promise<SchemaInfo> {
   };
 }
 
-async function capabilitiesOf(engine: Engine): Promise<SchemaCapabilities> {
+async function capabilitiesOf(engine: ReadEngine): Promise<SchemaCapabilities> {
   const events = await hasTable(engine, 'events');
   const redactions = await hasTable(engine, 'redactions');
   return {
@@ -89,7 +89,7 @@ async function capabilitiesOf(engine: Engine): Promise<SchemaCapabilities> {
     stateEventsTable: await hasTable(engine, 'state_events'),
     eventsRejectionReason: events && (await hasColumn(engine, 'events', 'rejection_reason')),
     redactionsRecheck: redactions && (await hasColumn(engine, 'redactions', 'recheck')),
-    ftsEventSearch: engine.kind === 'sqlite' && (await hasTable(engine, 'event_search')) && !(await hasColumn(engine, 'event_search', 'vector')),
+    ftsEventSearch: engine.capabilities.eventSearch === 'fts4' && (await hasTable(engine, 'event_search')) && !(await hasColumn(engine, 'event_search', 'vector')),
   };
 }
 

@@ -3,7 +3,7 @@ import { copyFile, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyDatabase, ENGINES, freshSynapseDatabase, pgAdminUrl, type FreshDatabase } from '../support/engines.js';
+import { emptyDatabase, ENGINES, freshSynapseDatabase, pgAdminUrl, type FreshDatabase, rawEngine } from '../support/engines.js';
 import { BIN, expectOneErrorLine, runCli, stackLines } from './run-cli.js';
 
 let dir: string;
@@ -138,7 +138,7 @@ for (const engine of ENGINES) {
     it('exits 5 for an unsupported schema version', async () => {
       const old = await freshSynapseDatabase(engine, 94);
       try {
-        await old.db.main.run('UPDATE schema_version SET version = ?', [50]);
+        await rawEngine(old.db).run('UPDATE schema_version SET version = ?', [50]);
         await old.db.close();
         const r = await runCli(['inspect', '--db', old.url, '--json']);
         expect(r.code).toBe(5);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScenario, type ScenarioResult } from '../../src/simulator/scenarios/index.js';
-import { ENGINES, freshSynapseDatabase, type FreshDatabase } from '../support/engines.js';
+import { ENGINES, freshSynapseDatabase, rawEngine, type FreshDatabase } from '../support/engines.js';
 import { expectedRoom } from '../inspect/expected.js';
 import { expectOneErrorLine, runCli } from './run-cli.js';
 
@@ -30,7 +30,7 @@ for (const engine of ENGINES) {
     let scenario: ScenarioResult;
     beforeAll(async () => {
       fresh = await freshSynapseDatabase(engine, 94);
-      scenario = await buildScenario('rejection-chain', { engine: fresh.db.main, version: 94 });
+      scenario = await buildScenario('rejection-chain', { engine: rawEngine(fresh.db), version: 94 });
       await fresh.db.close(); // our own open connection would look like a running Synapse
     });
     afterAll(async () => {

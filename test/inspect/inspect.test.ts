@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SynapseDoctorError } from '../../src/errors.js';
 import { inspectDatabase } from '../../src/inspect/index.js';
 import { buildScenario, type ScenarioResult } from '../../src/simulator/scenarios/index.js';
-import { ENGINES, freshSynapseDatabase, type FreshDatabase } from '../support/engines.js';
+import { ENGINES, freshSynapseDatabase, type FreshDatabase, rawEngine } from '../support/engines.js';
 import { expectedRoom } from './expected.js';
 
 for (const engine of ENGINES) {
@@ -12,7 +12,7 @@ for (const engine of ENGINES) {
       let scenario: ScenarioResult;
       beforeAll(async () => {
         fresh = await freshSynapseDatabase(engine, version);
-        scenario = await buildScenario('rejection-chain', { engine: fresh.db.main, version });
+        scenario = await buildScenario('rejection-chain', { engine: rawEngine(fresh.db), version });
       });
       afterAll(async () => {
         await fresh?.cleanup();
@@ -58,12 +58,12 @@ for (const engine of ENGINES) {
         const accepted = await main.query<{ event_id: string }>(
           'SELECT event_id FROM events WHERE rejection_reason IS NULL AND event_id NOT IN (SELECT event_id FROM rejections) ORDER BY stream_ordering',
         );
-        await main.run('UPDATE events SET rejection_reason = NULL WHERE event_id = ?', [rejectedIds[0]]);
-        await main.run('UPDATE events SET rejection_reason = ? WHERE event_id = ?', ['something_else', rejectedIds[1]]);
-        await main.run('UPDATE events SET rejection_reason = ? WHERE event_id = ?', ['auth_error', accepted[1].event_id]);
-        await main.run(`UPDATE event_json SET internal_metadata = ? WHERE event_id = ?`, ['{"soft_failed": true}', accepted[2].event_id]);
-        await main.run(`UPDATE event_json SET internal_metadata = ? WHERE event_id = ?`, ['{"soft_failed": false, "x": "soft_failed"}', accepted[3].event_id]);
-        await main.run(`UPDATE event_json SET internal_metadata = ? WHERE event_id = ?`, ['not json soft_failed', accepted[4].event_id]);
+        await rawEngine(fresh.db).run('UPDATE events SET rejection_reason = NULL WHERE event_id = ?', [rejectedIds[0]]);
+        await rawEngine(fresh.db).run('UPDATE events SET rejection_reason = ? WHERE event_id = ?', ['something_else', rejectedIds[1]]);
+        await rawEngine(fresh.db).run('UPDATE events SET rejection_reason = ? WHERE event_id = ?', ['auth_error', accepted[1].event_id]);
+        await rawEngine(fresh.db).run(`UPDATE event_json SET internal_metadata = ? WHERE event_id = ?`, ['{"soft_failed": true}', accepted[2].event_id]);
+        await rawEngine(fresh.db).run(`UPDATE event_json SET internal_metadata = ? WHERE event_id = ?`, ['{"soft_failed": false, "x": "soft_failed"}', accepted[3].event_id]);
+        await rawEngine(fresh.db).run(`UPDATE event_json SET internal_metadata = ? WHERE event_id = ?`, ['not json soft_failed', accepted[4].event_id]);
         const want = expectedRoom(scenario);
         const room = (await inspectDatabase(fresh.db)).rooms[0];
         expect(room.rejection_disagreements).toEqual({ only_in_events: 1, only_in_rejections: 1, reason_differs: 1 });
@@ -72,7 +72,7 @@ for (const engine of ENGINES) {
       });
 
       it('falls back to the create event when rooms.room_version is NULL', async () => {
-        await fresh.db.main.run('UPDATE rooms SET room_version = NULL WHERE room_id = ?', [scenario.roomId]);
+        await rawEngine(fresh.db).run('UPDATE rooms SET room_version = NULL WHERE room_id = ?', [scenario.roomId]);
         const room = (await inspectDatabase(fresh.db, { roomId: scenario.roomId })).rooms[0];
         expect(room.room_version).toBe(scenario.roomVersion);
       });
@@ -84,7 +84,7 @@ for (const engine of ENGINES) {
     let healthy: ScenarioResult;
     beforeAll(async () => {
       fresh = await freshSynapseDatabase(engine, 94);
-      healthy = await buildScenario('healthy', { engine: fresh.db.main, version: 94 });
+      healthy = await buildScenario('healthy', { engine: rawEngine(fresh.db), version: 94 });
     });
     afterAll(async () => {
       await fresh?.cleanup();

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateLoad } from '../../src/simulator/load.js';
-import { ENGINES, freshSynapseDatabase, type FreshDatabase } from '../support/engines.js';
+import { ENGINES, freshSynapseDatabase, rawEngine, type FreshDatabase } from '../support/engines.js';
 import { checkCurrentState, checkOrderingsAndTriggers, checkStateGroupChains } from './invariants.js';
 
 const EVENTS = Number(process.env.SIM_LOAD_EVENTS ?? 3000);
@@ -15,7 +15,7 @@ for (const kind of ENGINES) {
       it(`writes ${EVENTS} events in batches with consistent state`, async () => {
         const db = await freshSynapseDatabase(kind, version);
         open.push(db);
-        const engine = db.db.main;
+        const engine = rawEngine(db.db);
         const r = await generateLoad(engine, version, { events: EVENTS, rooms: 3, batchSize: 1000, stateEvery: 10 });
         console.log(`${kind} v${version}: ${r.events} events in ${r.seconds.toFixed(1)}s = ${Math.round(r.eventsPerSecond)} events/s`);
         expect(r.events).toBeGreaterThanOrEqual(EVENTS);

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildScenario } from '../../src/simulator/scenarios/index.js';
 import { triggers } from '../../src/store/introspect.js';
 import type { Engine } from '../../src/store/engine/engine.js';
-import { ENGINES, freshSynapseDatabase, type FreshDatabase } from '../support/engines.js';
+import { ENGINES, freshSynapseDatabase, rawEngine, type FreshDatabase } from '../support/engines.js';
 import {
   checkCurrentState,
   checkEventIntegrity,
@@ -22,7 +22,7 @@ for (const kind of ENGINES) {
       const fresh = async (): Promise<Engine> => {
         const db = await freshSynapseDatabase(kind, version);
         open.push(db);
-        return db.db.main;
+        return rawEngine(db.db);
       };
       afterAll(async () => {
         for (const db of open) await db.cleanup();

@@ -8,10 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { isSynapseDoctorError } from '../../src/errors.js';
 import { PostgresEngine } from '../../src/store/engine/postgres/postgres-engine.js';
 import { createSynapseSchema } from '../../src/store/fixture-schema.js';
-import { acquireWriteLock } from '../../src/store/lock.js';
 import { assertWritable, checkSynapseRunning, runningWarning } from '../../src/store/liveness.js';
 import { openDatabase } from '../../src/store/open.js';
-import { ENGINES, createPgDatabase, dropPgDatabase, freshSynapseDatabase, pgUrlFor } from '../support/engines.js';
+import { ENGINES, createPgDatabase, dropPgDatabase, freshSynapseDatabase, pgUrlFor, rawEngine, lockStore } from '../support/engines.js';
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
@@ -72,9 +71,9 @@ for (const engine of ENGINES) {
       const fresh = await freshSynapseDatabase(engine, 94);
       try {
         const cols = ['lock_name', 'lock_key', 'instance_name', 'token', 'last_renewed_ts'];
-        await fresh.db.main.insertMany('worker_locks', cols, [['old', 'k', 'gone', 't1', Date.now() - 10 * 60 * 1000]]);
+        await rawEngine(fresh.db).insertMany('worker_locks', cols, [['old', 'k', 'gone', 't1', Date.now() - 10 * 60 * 1000]]);
         expect((await checkSynapseRunning(fresh.db)).running).toBe(false);
-        await fresh.db.main.insertMany('worker_locks', cols, [['delete_room', '!r:x', 'abc123', 't2', Date.now() - 20_000]]);
+        await rawEngine(fresh.db).insertMany('worker_locks', cols, [['delete_room', '!r:x', 'abc123', 't2', Date.now() - 20_000]]);
         const live = await checkSynapseRunning(fresh.db);
         expect(live.running).toBe(true);
         expect(live.evidence.join('\n')).toContain('abc123');
@@ -121,14 +120,14 @@ for (const engine of ENGINES) {
       const fresh = await freshSynapseDatabase(engine, 94);
       const second = await openDatabase({ db: fresh.url, write: true });
       try {
-        const lock = await acquireWriteLock(fresh.db);
-        await fresh.db.main.transaction(async (tx) => {
+        const lock = await lockStore(fresh.db);
+        await rawEngine(fresh.db).transaction(async (tx) => {
           await tx.run("INSERT INTO users (name, creation_ts) VALUES ('@a:example.org', 1)");
         });
-        expect(await code(acquireWriteLock(second))).toBe('LOCK_HELD');
+        expect(await code(lockStore(second))).toBe('LOCK_HELD');
         await lock.release();
-        const again = await acquireWriteLock(second);
-        await again.release({ rollback: true });
+        const again = await lockStore(second);
+        await again.release();
         const n = await second.main.queryOne<{ n: number }>('SELECT count(*) AS n FROM users');
         expect(Number(n?.n)).toBe(1);
       } finally {
@@ -163,7 +162,7 @@ if (ENGINES.includes('postgres')) {
           expect(await db.state.queryOne("SELECT 1 AS x FROM information_schema.tables WHERE table_name = 'events'")).toBeUndefined();
           const stateDeltas = await db.state.query<{ file: string }>("SELECT file FROM applied_schema_deltas WHERE file = '89/01_state_groups_deletion.sql'");
           expect(stateDeltas.length).toBe(1);
-          const lock = await acquireWriteLock(db);
+          const lock = await lockStore(db);
           await lock.release();
           const other = new pg.Client({ connectionString: pgUrlFor(stateName) });
           await other.connect();

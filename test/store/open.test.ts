@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSynapseDoctorError, type SynapseDoctorError } from '../../src/errors.js';
 import { maskConnectionString, parsePostgresUrl, urlFromPsycopg2Args } from '../../src/store/connection-string.js';
 import { parseHomeserverYaml } from '../../src/store/homeserver-yaml.js';
-import { openDatabase } from '../../src/store/open.js';
-import { ENGINES, createPgDatabase, dropPgDatabase, emptyDatabase, freshSynapseDatabase, pgAdminUrl, pgSocketDir, pgUrlFor, type FreshDatabase } from '../support/engines.js';
+import { engineOf, openDatabase } from '../../src/store/open.js';
+import { ENGINES, createPgDatabase, dropPgDatabase, emptyDatabase, freshSynapseDatabase, pgAdminUrl, pgSocketDir, pgUrlFor, type FreshDatabase, rawEngine } from '../support/engines.js';
 
 async function failure(p: Promise<unknown>): Promise<SynapseDoctorError> {
   try {
@@ -136,7 +136,7 @@ for (const engine of ENGINES) {
 
     it('refuses writes through a read-only handle', async () => {
       const db = await openDatabase({ db: fresh.url });
-      await expect(db.main.run("INSERT INTO users (name, creation_ts) VALUES ('@a:x', 1)")).rejects.toThrow(/read.?only|readonly/i);
+      await expect(engineOf(db.main).run("INSERT INTO users (name, creation_ts) VALUES ('@a:x', 1)")).rejects.toThrow(/read.?only|readonly/i);
       await db.close();
     });
 
@@ -151,7 +151,7 @@ for (const engine of ENGINES) {
     it('refuses schemas 71 and 96 with SCHEMA_UNSUPPORTED and writes nothing', async () => {
       for (const version of [71, 96]) {
         const other = await freshSynapseDatabase(engine, 94);
-        await other.db.main.run('UPDATE schema_version SET version = ?', [version]);
+        await rawEngine(other.db).run('UPDATE schema_version SET version = ?', [version]);
         await other.db.close();
         const err = await failure(openDatabase({ db: other.url, write: true }));
         expect(err.code).toBe('SCHEMA_UNSUPPORTED');

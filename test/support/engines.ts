@@ -18,7 +18,8 @@ import type { Engine, EngineKind } from '../../src/store/engine/engine.js';
 import { PostgresEngine } from '../../src/store/engine/postgres/postgres-engine.js';
 import { SqliteEngine } from '../../src/store/engine/sqlite/sqlite-engine.js';
 import { createSynapseSchema, type FixtureVersion } from '../../src/store/fixture-schema.js';
-import { openDatabase, type SynapseDatabase } from '../../src/store/open.js';
+import { engineOf, openDatabase, type SynapseDatabase } from '../../src/store/open.js';
+import { acquireWriteLock, type WriteLock } from '../../src/store/lock.js';
 
 export const ENGINES: EngineKind[] = (process.env.SYNAPSE_DOCTOR_ENGINES ?? 'sqlite,postgres')
   .split(',')
@@ -148,4 +149,16 @@ export async function freshSynapseDatabase(engine: EngineKind, version: FixtureV
   const url = pgUrlFor(name);
   const db = await openDatabase({ db: url, write: options.write ?? true });
   return { db, url, cleanup: async () => { await db.close(); await dropPgDatabase(name); } };
+}
+
+/** The raw engine behind a store, for a test's own setup writes (capabilities never get one). */
+export function rawEngine(db: SynapseDatabase, which: 'main' | 'state' = 'main'): Engine {
+  return engineOf(which === 'main' ? db.main : db.state);
+}
+
+/** The write lock on every database of a store, as applyPlan takes it. */
+export function lockStore(db: SynapseDatabase): Promise<WriteLock> {
+  const main = engineOf(db.main);
+  const state = engineOf(db.state);
+  return acquireWriteLock(state === main ? [main] : [main, state]);
 }

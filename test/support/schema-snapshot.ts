@@ -4,7 +4,7 @@
  * triggers; SQLite additionally the CREATE text sqlite_master keeps. Used to compare our fixtures
  * with databases loaded from real Synapse dumps.
  */
-import type { Engine } from '../../src/store/engine/engine.js';
+import type { ReadEngine as Engine } from '../../src/store/engine/engine.js';
 import { listTables, tableColumns, tableIndexes, triggers } from '../../src/store/introspect.js';
 
 export interface TableSnapshot {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { globalOptions } from '../options.js';
 import { writeJson, writeOut, type CliContext } from '../output.js';
-import { mapReadFailure, openForReading } from '../open.js';
+import { openForReading } from '../open.js';
 import { renderInspectText } from '../render-inspect.js';
 
 export function registerInspect(program: Command, ctx: CliContext): void {
@@ -15,9 +15,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       const { inspectDatabase } = await import('../../inspect/index.js');
       const db = await openForReading(g, ctx);
       try {
-        const report = await inspectDatabase(db, opts.room === undefined ? {} : { roomId: opts.room }).catch(async (e: unknown) => {
-          throw await mapReadFailure(e, db);
-        });
+        const report = await inspectDatabase(db, opts.room === undefined ? {} : { roomId: opts.room });
         if (g.json) writeJson(report);
         else writeOut(renderInspectText(report, { details: opts.room !== undefined || report.rooms.length <= 10 }));
       } finally {

@@ -33,7 +33,7 @@ export interface ScenarioResult {
 }
 
 export function hopCountingFor(engine: Engine): HopCounting {
-  return engine.kind === 'postgres' ? 'postgres' : 'sqlite';
+  return engine.capabilities.stateGroupHops === 'groups' ? 'postgres' : 'sqlite';
 }
 
 /** Sends the usual initial state of a private room from its creator. */

@@ -5,7 +5,7 @@
  *
  * Counts come back as numbers (PostgreSQL returns bigint aggregates as strings; Number() them).
  */
-import type { Engine } from '../engine/engine.js';
+import type { ReadEngine } from '../engine/engine.js';
 
 export interface RoomRow {
   room_id: string;
@@ -37,7 +37,7 @@ function roomFilter(roomId: string | undefined, column: string, joiner: 'WHERE' 
   return roomId === undefined ? { sql: '', params: [] } : { sql: ` ${joiner} ${column} = ?`, params: [roomId] };
 }
 
-export async function findRooms(engine: Engine, roomId?: string): Promise<RoomRow[]> {
+export async function findRooms(engine: ReadEngine, roomId?: string): Promise<RoomRow[]> {
   const f = roomFilter(roomId, 'room_id', 'WHERE');
   const rows = await engine.query<{ room_id: string; room_version: string | null }>(
     `SELECT room_id, room_version FROM rooms${f.sql}`,
@@ -52,9 +52,9 @@ export async function findRooms(engine: Engine, roomId?: string): Promise<RoomRo
  * (3.2 s against 1.1 s on 1,000,000 events). PostgreSQL picks a sequential scan and hash aggregate
  * by itself. One room uses the room_id indexes on both.
  */
-export async function findEventStats(engine: Engine, roomId?: string): Promise<EventStatsRow[]> {
+export async function findEventStats(engine: ReadEngine, roomId?: string): Promise<EventStatsRow[]> {
   const f = roomFilter(roomId, 'room_id', 'WHERE');
-  const table = roomId === undefined && engine.kind === 'sqlite' ? 'events NOT INDEXED' : 'events';
+  const table = roomId === undefined ? engine.introspector.fullScan('events') : 'events';
   const rows = await engine.query<Record<string, unknown>>(
     `SELECT room_id, COUNT(*) AS events,
             SUM(CASE WHEN rejection_reason IS NOT NULL THEN 1 ELSE 0 END) AS with_rejection_reason,
@@ -73,7 +73,7 @@ export async function findEventStats(engine: Engine, roomId?: string): Promise<E
 }
 
 /** Rejections (authoritative, Synapse reads only this table) grouped with events.rejection_reason. */
-export async function findRejectionStats(engine: Engine, roomId?: string): Promise<RejectionStatsRow[]> {
+export async function findRejectionStats(engine: ReadEngine, roomId?: string): Promise<RejectionStatsRow[]> {
   const f = roomFilter(roomId, 'e.room_id', 'WHERE');
   const rows = await engine.query<Record<string, unknown>>(
     `SELECT e.room_id, r.reason, e.rejection_reason, COUNT(*) AS n
@@ -93,7 +93,7 @@ export async function findRejectionStats(engine: Engine, roomId?: string): Promi
  * For schemas without a rejections table (Synapse reads events.rejection_reason there): the
  * rejected events by reason from the events table itself.
  */
-export async function findRejectionStatsFromEvents(engine: Engine, roomId?: string): Promise<RejectionStatsRow[]> {
+export async function findRejectionStatsFromEvents(engine: ReadEngine, roomId?: string): Promise<RejectionStatsRow[]> {
   const f = roomFilter(roomId, 'room_id', 'AND');
   const rows = await engine.query<Record<string, unknown>>(
     `SELECT room_id, rejection_reason, COUNT(*) AS n FROM events
@@ -104,7 +104,7 @@ export async function findRejectionStatsFromEvents(engine: Engine, roomId?: stri
   return rows.map((r) => ({ room_id: String(r.room_id), reason: String(r.rejection_reason), rejection_reason: String(r.rejection_reason), n: num(r.n) }));
 }
 
-export async function countRejections(engine: Engine): Promise<number> {
+export async function countRejections(engine: ReadEngine): Promise<number> {
   const row = await engine.queryOne<{ n: unknown }>('SELECT COUNT(*) AS n FROM rejections');
   return num(row?.n);
 }
@@ -114,7 +114,7 @@ export async function countRejections(engine: Engine): Promise<number> {
  * `"soft_failed": true` by parsing the JSON. All rooms: event_json's own room_id (one pass over
  * the table); one room: through the events(room_id) index.
  */
-export function iterateSoftFailedCandidates(engine: Engine, roomId?: string): AsyncIterable<{ room_id: string; internal_metadata: string }> {
+export function iterateSoftFailedCandidates(engine: ReadEngine, roomId?: string): AsyncIterable<{ room_id: string; internal_metadata: string }> {
   if (roomId === undefined) {
     return engine.iterate(
       `SELECT room_id, internal_metadata FROM event_json WHERE internal_metadata LIKE '%soft_failed%'`,
@@ -131,7 +131,7 @@ export function iterateSoftFailedCandidates(engine: Engine, roomId?: string): As
   );
 }
 
-export async function findForwardExtremityCounts(engine: Engine, roomId?: string): Promise<{ room_id: string; n: number }[]> {
+export async function findForwardExtremityCounts(engine: ReadEngine, roomId?: string): Promise<{ room_id: string; n: number }[]> {
   const f = roomFilter(roomId, 'room_id', 'WHERE');
   const rows = await engine.query<Record<string, unknown>>(
     `SELECT room_id, COUNT(*) AS n FROM event_forward_extremities${f.sql} GROUP BY room_id`,
@@ -144,7 +144,7 @@ export async function findForwardExtremityCounts(engine: Engine, roomId?: string
  * Current joined members (state_key of current m.room.member state). `membership` of very old
  * rows may be NULL; room_memberships then says what the event was.
  */
-export function iterateJoinedMembers(engine: Engine, roomId?: string): AsyncIterable<{ room_id: string; state_key: string }> {
+export function iterateJoinedMembers(engine: ReadEngine, roomId?: string): AsyncIterable<{ room_id: string; state_key: string }> {
   const f = roomFilter(roomId, 'c.room_id', 'AND');
   return engine.iterate(
     `SELECT c.room_id, c.state_key FROM current_state_events c
@@ -158,7 +158,7 @@ export function iterateJoinedMembers(engine: Engine, roomId?: string): AsyncIter
 }
 
 /** JSON of the current state event of one (type, '') pair per room, e.g. m.room.name or m.room.create. */
-export async function findCurrentStateJson(engine: Engine, type: string, roomId?: string): Promise<{ room_id: string; json: string }[]> {
+export async function findCurrentStateJson(engine: ReadEngine, type: string, roomId?: string): Promise<{ room_id: string; json: string }[]> {
   const f = roomFilter(roomId, 'c.room_id', 'AND');
   const rows = await engine.query<{ room_id: string; json: string }>(
     `SELECT c.room_id, ej.json FROM current_state_events c JOIN event_json ej ON ej.event_id = c.event_id
@@ -169,7 +169,7 @@ export async function findCurrentStateJson(engine: Engine, type: string, roomId?
 }
 
 /** Whether a room is known: a rooms row or any event. */
-export async function roomExists(engine: Engine, roomId: string): Promise<boolean> {
+export async function roomExists(engine: ReadEngine, roomId: string): Promise<boolean> {
   const a = await engine.queryOne('SELECT 1 AS one FROM rooms WHERE room_id = ?', [roomId]);
   if (a) return true;
   const b = await engine.queryOne('SELECT 1 AS one FROM events WHERE room_id = ? LIMIT 1', [roomId]);

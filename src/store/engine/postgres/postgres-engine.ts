@@ -1,24 +1,46 @@
 /**
  * PostgreSQL engine on one pg.Client (not a pool: one session keeps transactions, advisory locks
- * and the read-only setting in one place). SQL is written with `?` and rewritten to `$n`.
+ * and the read-only setting in one place). SQL is written with `?` and compiled to `$n`.
  *
  * int8 and numeric come back as JS numbers; a value beyond 2^53 throws rather than losing digits.
- * Read-only engines set `default_transaction_read_only = on` for the session, so every write fails
- * on the server. Nested `transaction()` calls and iterations inside a transaction use savepoints /
- * the running transaction. One engine serves one logical flow at a time: do not start a second
- * transaction concurrently on the same engine.
+ * Date and time types come back as PostgreSQL's own text, so a row read and written back is
+ * unchanged. Read-only engines set `default_transaction_read_only = on` for the session, so every
+ * write fails on the server. Nested `transaction()` calls and iterations inside a transaction use
+ * savepoints / the running transaction. One engine serves one logical flow at a time. Every driver
+ * error is mapped to a SynapseDoctorError (postgres-errors.ts) where it happens; a failure while
+ * cleaning up (closing a cursor, rolling back) is reported with the error that caused it.
  */
 import pg from 'pg';
-import type { Engine, Row, SqlValue } from '../engine.js';
+import { SynapseDoctorError } from '../../../errors.js';
+import type { CompiledStatement, Engine, EngineCapabilities, EngineHooks, Introspector, Row, SqlValue, Statement, WriteSession } from '../engine.js';
+import { toStatement } from '../engine.js';
 import { quoteIdent, savepointName } from '../sql-text.js';
 import { toDollarParams } from './placeholders.js';
+import { postgresDialect } from './postgres-dialect.js';
+import { mapPostgresError } from './postgres-errors.js';
+import { postgresIntrospector } from './postgres-introspector.js';
 
 /** PostgreSQL's limit on bind parameters in one statement. */
 export const PG_MAX_PARAMS = 65_535;
 const MAX_ROWS_PER_INSERT = 1000;
 
+/** What our sessions call themselves in pg_stat_activity. */
+export const APPLICATION_NAME = 'synapse-doctor';
+
+/** "syndocto" in ASCII: the advisory lock key every synapse-doctor process uses. */
+export const ADVISORY_LOCK_KEY = 0x73796e646f63746fn;
+
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
+/** date, time, timestamp, timestamptz, interval, timetz: kept as text. */
+const TEXT_KEPT_OIDS = new Set([1082, 1083, 1114, 1184, 1186, 1266]);
+
+const CAPABILITIES: EngineCapabilities = Object.freeze({
+  eventSearch: 'tsvector',
+  sequences: true,
+  stateGroupHops: 'groups',
+  onlineBackup: false,
+});
 
 function toSafeNumber(text: string): number {
   const n = Number(text);
@@ -31,6 +53,7 @@ function toSafeNumber(text: string): number {
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID || oid === NUMERIC_OID) return toSafeNumber;
+    if (TEXT_KEPT_OIDS.has(oid)) return (text: string) => text;
     return pg.types.getTypeParser(oid, format as 'text');
   },
 } as pg.CustomTypesConfig;
@@ -47,10 +70,16 @@ function bind(params: readonly SqlValue[] | undefined): unknown[] {
 export interface PostgresEngineOptions {
   readOnly?: boolean;
   description?: string;
+  /** How to connect again without the password (journals); defaults to the description. */
+  locator?: string;
 }
 
 export class PostgresEngine implements Engine {
   readonly kind = 'postgres' as const;
+  readonly capabilities = CAPABILITIES;
+  readonly dialect = postgresDialect;
+  readonly introspector: Introspector;
+  readonly hooks: EngineHooks;
   readonly readOnly: boolean;
   readonly description: string;
   /** The underlying session, for store code that needs PostgreSQL-only features. */
@@ -58,18 +87,32 @@ export class PostgresEngine implements Engine {
   private depth = 0;
   private cursorSeq = 0;
   private closed = false;
+  /** An error the connection reported between queries (server restart, network loss). */
+  private connectionError: Error | undefined;
 
-  private constructor(client: pg.Client, options: PostgresEngineOptions) {
+  private constructor(client: pg.Client, private readonly options: PostgresEngineOptions) {
     this.client = client;
     this.readOnly = options.readOnly ?? false;
     this.description = options.description ?? 'postgres';
+    this.introspector = postgresIntrospector(this);
+    this.hooks = {
+      acquireWriteLock: () => this.lockAdvisory(),
+      findOtherUsers: async () => ({ evidence: await this.otherSessions(), notes: [] }),
+      backup: async () => {
+        throw new SynapseDoctorError('USAGE', 'PostgreSQL databases are backed up with pg_dump, not by synapse-doctor');
+      },
+    };
+    // A server-side disconnect must not crash the process: remember it, report it on the next call.
+    client.on('error', (e) => {
+      this.connectionError = e;
+    });
   }
 
-  /** Connects; errors are pg's own (open.ts maps them to SynapseDoctorError). */
+  /** Connects; failures are mapped to SynapseDoctorError by the caller (open.ts knows the secrets). */
   static async connect(config: pg.ClientConfig, options: PostgresEngineOptions = {}): Promise<PostgresEngine> {
-    const client = new pg.Client({ ...config, types: typeParsers });
-    // A server-side disconnect must not crash the process; the next query reports it.
-    client.on('error', () => undefined);
+    // Our sessions name themselves, so liveness checks do not take them for Synapse's.
+    const client = new pg.Client({ application_name: APPLICATION_NAME, ...config, types: typeParsers });
+    const engine = new PostgresEngine(client, options);
     await client.connect();
     try {
       if (options.readOnly) await client.query('SET SESSION default_transaction_read_only = on');
@@ -77,52 +120,82 @@ export class PostgresEngine implements Engine {
       await client.end().catch(() => undefined);
       throw e;
     }
-    return new PostgresEngine(client, options);
+    return engine;
   }
 
-  async query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    const res = await this.client.query(toDollarParams(sql), bind(params));
+  private async raw(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    if (this.connectionError) {
+      throw mapPostgresError(this.connectionError, this.description);
+    }
+    try {
+      return await this.client.query(text, values);
+    } catch (e) {
+      throw mapPostgresError(e, this.description);
+    }
+  }
+
+  compile(stmt: Statement): CompiledStatement {
+    return { text: toDollarParams(stmt.sql), values: stmt.params };
+  }
+
+  async query<T = Row>(sql: string | Statement, params?: readonly SqlValue[]): Promise<T[]> {
+    const c = this.compile(toStatement(sql, params));
+    const res = await this.raw(c.text, bind(c.values));
     return res.rows as T[];
   }
 
-  async queryOne<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+  async queryOne<T = Row>(sql: string | Statement, params?: readonly SqlValue[]): Promise<T | undefined> {
     const rows = await this.query<T>(sql, params);
     return rows[0];
   }
 
-  async run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
-    const res = await this.client.query(toDollarParams(sql), bind(params));
+  async run(sql: string | Statement, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    const c = this.compile(toStatement(sql, params));
+    const res = await this.raw(c.text, bind(c.values));
     return { changes: res.rowCount ?? 0 };
   }
 
-  async *iterate<T = Row>(sql: string, params?: readonly SqlValue[], batchSize = 1000): AsyncIterable<T> {
+  async *iterate<T = Row>(sql: string | Statement, params?: readonly SqlValue[], batchSize = 1000): AsyncIterable<T> {
+    const c = this.compile(toStatement(sql, params));
     const cursor = quoteIdent(`sd_cursor_${++this.cursorSeq}`);
     const ownTransaction = this.depth === 0;
-    if (ownTransaction) await this.client.query('BEGIN');
+    if (ownTransaction) await this.raw('BEGIN');
     this.depth++;
-    let ok = false;
+    let failure: unknown;
     try {
-      await this.client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${toDollarParams(sql)}`, bind(params));
+      await this.raw(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${c.text}`, bind(c.values));
       for (;;) {
-        const res = await this.client.query(`FETCH FORWARD ${Math.max(1, Math.floor(batchSize))} FROM ${cursor}`);
+        const res = await this.raw(`FETCH FORWARD ${Math.max(1, Math.floor(batchSize))} FROM ${cursor}`);
         for (const row of res.rows) yield row as T;
         if (res.rows.length < batchSize) break;
       }
-      await this.client.query(`CLOSE ${cursor}`);
-      ok = true;
+    } catch (e) {
+      failure = e;
+      throw e;
     } finally {
       this.depth--;
-      if (!ok && !this.closed) {
-        // Early exit (break) or error: drop the cursor; if the transaction failed, roll it back.
-        await this.client.query(`CLOSE ${cursor}`).catch(() => undefined);
-      }
-      if (ownTransaction && !this.closed) {
-        await this.client.query(ok ? 'COMMIT' : 'ROLLBACK').catch(() => undefined);
+      if (!this.closed) {
+        // Normal end, early exit (break) or error. After an error inside our own transaction the
+        // cursor is gone with it; otherwise close it, and end our own transaction.
+        const cleanup = async (): Promise<void> => {
+          if (!(failure && ownTransaction)) await this.raw(`CLOSE ${cursor}`);
+          if (ownTransaction) await this.raw(failure ? 'ROLLBACK' : 'COMMIT');
+        };
+        try {
+          await cleanup();
+        } catch (e) {
+          if (failure === undefined) throw e; // a failed COMMIT after reading is a failure to report
+          if (ownTransaction) await this.client.query('ROLLBACK').catch(() => undefined);
+        }
       }
     }
   }
 
-  async insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void> {
+  get locator(): string {
+    return this.options.locator ?? this.description;
+  }
+
+  async insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[], expressions?: readonly string[]): Promise<void> {
     if (rows.length === 0) return;
     const width = columns.length;
     const perStatement = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(PG_MAX_PARAMS / width)));
@@ -135,25 +208,28 @@ export class PostgresEngine implements Engine {
         for (const row of chunk) {
           if (row.length !== width) throw new RangeError(`insertMany(${table}): row has ${row.length} values, expected ${width}`);
           const marks: string[] = [];
-          for (const v of row) {
-            values.push(v);
-            marks.push(`$${values.length}`);
+          for (let i = 0; i < width; i++) {
+            values.push(row[i]);
+            const mark = `$${values.length}`;
+            const expr = expressions?.[i];
+            marks.push(expr === undefined ? mark : expr.replace('?', mark));
           }
           tuples.push(`(${marks.join(', ')})`);
         }
-        await this.client.query(head + tuples.join(', '), bind(values as SqlValue[]));
+        await this.raw(head + tuples.join(', '), bind(values as SqlValue[]));
       }
     });
   }
 
   async exec(sql: string): Promise<void> {
-    await this.client.query(sql);
+    await this.raw(sql);
   }
 
-  async transaction<T>(fn: (tx: Engine) => Promise<T>): Promise<T> {
+  /** Runs fn in one transaction, nested calls as savepoints. Errors thrown by fn pass through. */
+  async transaction<T>(fn: (tx: WriteSession) => Promise<T>): Promise<T> {
     const outer = this.depth === 0;
     const sp = savepointName(this.depth);
-    await this.client.query(outer ? 'BEGIN' : `SAVEPOINT ${sp}`);
+    await this.raw(outer ? 'BEGIN' : `SAVEPOINT ${sp}`);
     this.depth++;
     let result: T;
     try {
@@ -161,20 +237,53 @@ export class PostgresEngine implements Engine {
     } catch (e) {
       this.depth--;
       if (!this.closed) {
-        await this.client
-          .query(outer ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`)
-          .catch(() => undefined);
+        try {
+          await this.raw(outer ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`);
+        } catch (rollbackError) {
+          throw new AggregateError([e, rollbackError], `rollback failed after: ${(e as Error).message}`);
+        }
       }
       throw e;
     }
     this.depth--;
     try {
-      await this.client.query(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${sp}`);
+      await this.raw(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${sp}`);
     } catch (e) {
       if (outer) await this.client.query('ROLLBACK').catch(() => undefined);
       throw e;
     }
     return result;
+  }
+
+  /** A session-level advisory lock on one fixed key, tried once: a second writer fails at once. */
+  private async lockAdvisory(): Promise<() => Promise<void>> {
+    const row = await this.queryOne<{ ok: boolean }>('SELECT pg_try_advisory_lock(?::bigint) AS ok', [ADVISORY_LOCK_KEY]);
+    if (!row?.ok) {
+      throw new SynapseDoctorError('LOCK_HELD', `another synapse-doctor is writing to ${this.description}`, {
+        hint: 'Wait for it to finish; the lock is released when its session ends.',
+      });
+    }
+    let released = false;
+    return async () => {
+      if (released || this.closed) return;
+      released = true;
+      await this.query('SELECT pg_advisory_unlock(?::bigint)', [ADVISORY_LOCK_KEY]);
+    };
+  }
+
+  /** Other client sessions on this database (Synapse keeps a pool open even when idle). */
+  private async otherSessions(): Promise<string[]> {
+    const rows = await this.query<{ pid: number; usename: string | null; application_name: string | null; client: string | null; state: string | null }>(
+      `SELECT pid, usename, application_name, COALESCE(host(client_addr), 'local socket') AS client, state
+         FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+          AND application_name IS DISTINCT FROM ?
+        ORDER BY pid`,
+      [APPLICATION_NAME],
+    );
+    return rows.map((r) =>
+      `${this.description}: session pid ${r.pid} of user ${r.usename ?? '?'} from ${r.client}${r.application_name ? ` (${r.application_name})` : ''}, ${r.state ?? 'unknown state'}`,
+    );
   }
 
   async close(): Promise<void> {

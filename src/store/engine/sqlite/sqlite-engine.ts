@@ -5,11 +5,17 @@
  *
  * better-sqlite3 is synchronous; the async surface only satisfies the Engine interface. One
  * connection per engine. While an `iterate` is open, reads on the same engine work but writes throw
- * (SQLite connection busy): collect first, write after.
+ * (SQLite connection busy): collect first, write after. Every driver error is mapped to a
+ * SynapseDoctorError (sqlite-errors.ts) where it happens.
  */
 import Database from 'better-sqlite3';
-import type { Engine, Row, SqlValue } from '../engine.js';
+import type { CompiledStatement, Engine, EngineCapabilities, EngineHooks, Introspector, Row, SqlValue, Statement, WriteSession } from '../engine.js';
+import { toStatement } from '../engine.js';
 import { quoteIdent, savepointName } from '../sql-text.js';
+import { sqliteDialect } from './sqlite-dialect.js';
+import { mapSqliteError } from './sqlite-errors.js';
+import { acquireLockFile, sqliteOtherUsers } from './sqlite-hooks.js';
+import { sqliteIntrospector } from './sqlite-introspector.js';
 
 export interface SqliteEngineOptions {
   readOnly?: boolean;
@@ -23,6 +29,13 @@ export interface SqliteEngineOptions {
 type Stmt = Database.Statement<unknown[], unknown>;
 const STATEMENT_CACHE_SIZE = 200;
 
+const CAPABILITIES: EngineCapabilities = Object.freeze({
+  eventSearch: 'fts4',
+  sequences: false,
+  stateGroupHops: 'edges',
+  onlineBackup: true,
+});
+
 function bind(params: readonly SqlValue[] | undefined): unknown[] {
   if (!params) return [];
   return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
@@ -30,10 +43,14 @@ function bind(params: readonly SqlValue[] | undefined): unknown[] {
 
 export class SqliteEngine implements Engine {
   readonly kind = 'sqlite' as const;
+  readonly capabilities = CAPABILITIES;
+  readonly dialect = sqliteDialect;
+  readonly introspector: Introspector;
+  readonly hooks: EngineHooks;
   readonly readOnly: boolean;
   readonly description: string;
   readonly path: string;
-  /** The underlying handle, for store code that needs SQLite-only features (pragmas, backups). */
+  /** The underlying handle, for store code that needs SQLite-only features (pragmas). */
   readonly handle: Database.Database;
   private readonly cache = new Map<string, Stmt>();
   private depth = 0;
@@ -42,12 +59,32 @@ export class SqliteEngine implements Engine {
     this.path = path;
     this.readOnly = options.readOnly ?? false;
     this.description = options.description ?? `sqlite:${path}`;
-    this.handle = new Database(path, {
-      readonly: this.readOnly,
-      fileMustExist: !(options.create ?? false),
-      timeout: options.busyTimeoutMs ?? 5000,
-    });
-    this.handle.pragma('foreign_keys = ON');
+    try {
+      this.handle = new Database(path, {
+        readonly: this.readOnly,
+        fileMustExist: !(options.create ?? false),
+        timeout: options.busyTimeoutMs ?? 5000,
+      });
+      this.handle.pragma('foreign_keys = ON');
+    } catch (e) {
+      throw mapSqliteError(e, path);
+    }
+    this.introspector = sqliteIntrospector(this);
+    this.hooks = {
+      acquireWriteLock: async () => acquireLockFile(this.path, this.description),
+      findOtherUsers: async () => sqliteOtherUsers(this.path),
+      backup: async (dest) => {
+        try {
+          await this.handle.backup(dest);
+        } catch (e) {
+          throw mapSqliteError(e, this.path);
+        }
+      },
+    };
+  }
+
+  private fail(e: unknown): never {
+    throw mapSqliteError(e, this.path);
   }
 
   private prepare(sql: string): Stmt {
@@ -66,44 +103,73 @@ export class SqliteEngine implements Engine {
     return stmt;
   }
 
-  async query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    const stmt = this.prepare(sql);
-    if (!stmt.reader) {
-      stmt.run(...bind(params));
-      return [];
-    }
-    return stmt.all(...bind(params)) as T[];
+  compile(stmt: Statement): CompiledStatement {
+    return { text: stmt.sql, values: stmt.params };
   }
 
-  async queryOne<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
-    const stmt = this.prepare(sql);
-    if (!stmt.reader) {
-      stmt.run(...bind(params));
-      return undefined;
+  async query<T = Row>(sql: string | Statement, params?: readonly SqlValue[]): Promise<T[]> {
+    const s = toStatement(sql, params);
+    try {
+      const stmt = this.prepare(s.sql);
+      if (!stmt.reader) {
+        stmt.run(...bind(s.params));
+        return [];
+      }
+      return stmt.all(...bind(s.params)) as T[];
+    } catch (e) {
+      this.fail(e);
     }
-    return stmt.get(...bind(params)) as T | undefined;
   }
 
-  async run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
-    const stmt = this.prepare(sql);
-    if (stmt.reader) {
-      stmt.all(...bind(params));
-      return { changes: 0 };
+  async queryOne<T = Row>(sql: string | Statement, params?: readonly SqlValue[]): Promise<T | undefined> {
+    const s = toStatement(sql, params);
+    try {
+      const stmt = this.prepare(s.sql);
+      if (!stmt.reader) {
+        stmt.run(...bind(s.params));
+        return undefined;
+      }
+      return stmt.get(...bind(s.params)) as T | undefined;
+    } catch (e) {
+      this.fail(e);
     }
-    return { changes: stmt.run(...bind(params)).changes };
   }
 
-  async *iterate<T = Row>(sql: string, params?: readonly SqlValue[], batchSize = 1000): AsyncIterable<T> {
-    // A fresh statement: a cached one may already be iterating (nested iterations of one query).
-    const it = this.handle.prepare(sql).iterate(...bind(params)) as IterableIterator<T>;
+  async run(sql: string | Statement, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    const s = toStatement(sql, params);
+    try {
+      const stmt = this.prepare(s.sql);
+      if (stmt.reader) {
+        stmt.all(...bind(s.params));
+        return { changes: 0 };
+      }
+      return { changes: stmt.run(...bind(s.params)).changes };
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async *iterate<T = Row>(sql: string | Statement, params?: readonly SqlValue[], batchSize = 1000): AsyncIterable<T> {
+    const s = toStatement(sql, params);
+    let it: IterableIterator<T>;
+    try {
+      // A fresh statement: a cached one may already be iterating (nested iterations of one query).
+      it = this.handle.prepare(s.sql).iterate(...bind(s.params)) as IterableIterator<T>;
+    } catch (e) {
+      this.fail(e);
+    }
     try {
       for (;;) {
         const batch: T[] = [];
         let done = false;
-        while (batch.length < batchSize) {
-          const next = it.next();
-          if (next.done) { done = true; break; }
-          batch.push(next.value);
+        try {
+          while (batch.length < batchSize) {
+            const next = it.next();
+            if (next.done) { done = true; break; }
+            batch.push(next.value);
+          }
+        } catch (e) {
+          this.fail(e);
         }
         for (const row of batch) yield row;
         if (done) return;
@@ -113,26 +179,51 @@ export class SqliteEngine implements Engine {
     }
   }
 
-  async insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void> {
+  get locator(): string {
+    return this.path;
+  }
+
+  async insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[], expressions?: readonly string[]): Promise<void> {
     if (rows.length === 0) return;
-    const cols = columns.map(quoteIdent).join(', ');
-    const marks = columns.map(() => '?').join(', ');
-    const stmt = this.prepare(`INSERT INTO ${quoteIdent(table)} (${cols}) VALUES (${marks})`);
-    const insertAll = this.handle.transaction((all: readonly (readonly SqlValue[])[]) => {
-      for (const row of all) stmt.run(...bind(row));
-    });
-    // Inside our own transaction better-sqlite3 nests with a savepoint; outside it makes one.
-    insertAll(rows);
+    try {
+      const cols = columns.map(quoteIdent).join(', ');
+      const marks = columns.map((_c, i) => expressions?.[i] ?? '?').join(', ');
+      const stmt = this.prepare(`INSERT INTO ${quoteIdent(table)} (${cols}) VALUES (${marks})`);
+      const insertAll = this.handle.transaction((all: readonly (readonly SqlValue[])[]) => {
+        for (const row of all) stmt.run(...bind(row));
+      });
+      // Inside our own transaction better-sqlite3 nests with a savepoint; outside it makes one.
+      insertAll(rows);
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   async exec(sql: string): Promise<void> {
-    this.handle.exec(sql);
+    try {
+      this.handle.exec(sql);
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
-  async transaction<T>(fn: (tx: Engine) => Promise<T>): Promise<T> {
+  private execControl(sql: string): void {
+    try {
+      this.handle.exec(sql);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /**
+   * Runs fn in one transaction (BEGIN IMMEDIATE: SQLite's write lock, waiting at most the busy
+   * timeout), nested calls as savepoints; commits if fn resolves, rolls back if it throws. Errors
+   * thrown by fn pass through unchanged.
+   */
+  async transaction<T>(fn: (tx: WriteSession) => Promise<T>): Promise<T> {
     const outer = this.depth === 0;
     const sp = savepointName(this.depth);
-    this.handle.exec(outer ? (this.readOnly ? 'BEGIN' : 'BEGIN IMMEDIATE') : `SAVEPOINT ${sp}`);
+    this.execControl(outer ? (this.readOnly ? 'BEGIN' : 'BEGIN IMMEDIATE') : `SAVEPOINT ${sp}`);
     this.depth++;
     let result: T;
     try {
@@ -140,7 +231,11 @@ export class SqliteEngine implements Engine {
     } catch (e) {
       this.depth--;
       if (this.handle.open && this.handle.inTransaction) {
-        this.handle.exec(outer ? 'ROLLBACK' : `ROLLBACK TO ${sp}; RELEASE ${sp}`);
+        try {
+          this.handle.exec(outer ? 'ROLLBACK' : `ROLLBACK TO ${sp}; RELEASE ${sp}`);
+        } catch (rollbackError) {
+          throw new AggregateError([e, mapSqliteError(rollbackError, this.path)], `rollback failed after: ${(e as Error).message}`);
+        }
       }
       throw e;
     }
@@ -149,30 +244,9 @@ export class SqliteEngine implements Engine {
       this.handle.exec(outer ? 'COMMIT' : `RELEASE ${sp}`);
     } catch (e) {
       if (outer && this.handle.inTransaction) this.handle.exec('ROLLBACK');
-      throw e;
+      this.fail(e);
     }
     return result;
-  }
-
-  /**
-   * Starts a BEGIN IMMEDIATE transaction that lasts until the returned function is called (used by
-   * src/store/lock.ts): fails at once with SQLITE_BUSY if another connection holds the write lock.
-   * transaction() calls in between become savepoints.
-   */
-  beginWriteLock(): (rollback: boolean) => void {
-    if (this.depth !== 0) throw new Error('beginWriteLock inside a transaction');
-    const timeout = this.handle.pragma('busy_timeout', { simple: true }) as number;
-    this.handle.pragma('busy_timeout = 0');
-    try {
-      this.handle.exec('BEGIN IMMEDIATE');
-    } finally {
-      this.handle.pragma(`busy_timeout = ${Number(timeout)}`);
-    }
-    this.depth = 1;
-    return (rollback) => {
-      this.depth = 0;
-      if (this.handle.open && this.handle.inTransaction) this.handle.exec(rollback ? 'ROLLBACK' : 'COMMIT');
-    };
   }
 
   async close(): Promise<void> {
@@ -180,4 +254,3 @@ export class SqliteEngine implements Engine {
     if (this.handle.open) this.handle.close();
   }
 }
-

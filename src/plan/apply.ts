@@ -1,0 +1,175 @@
+/**
+ * applyPlan: the one way anything writes to a Synapse database (style guide §6.3).
+ *   1. refuse while Synapse looks alive (unless `force`);
+ *   2. take the write lock, separate from the transaction (engine hook: advisory lock / lock file);
+ *   3. SQLite: an online backup, when asked for;
+ *   4. one transaction (per database): preconditions (PLAN_STALE when one fails), every step with
+ *      its before- and after-images journalled, the verification checks (VERIFY_FAILED when one
+ *      fails), the journal's end line fsynced; then COMMIT;
+ *   5. the journal is marked committed; the lock released.
+ * Any failure before COMMIT rolls everything back and removes the journal (nothing to undo).
+ */
+import { rmSync } from 'node:fs';
+import { SynapseDoctorError } from '../errors.js';
+import type { Engine, WriteSession } from '../store/engine/engine.js';
+import { assertWritable, type Liveness } from '../store/liveness.js';
+import { acquireWriteLock } from '../store/lock.js';
+import { engineOf, type ReadStore } from '../store/open.js';
+import { executeStep } from './execute-step.js';
+import { appendJournalMarker, JOURNAL_FORMAT, JournalWriter, type JournalEntry } from './journal.js';
+import type { Check, Plan, PlanDatabase, Step } from './plan.js';
+import { normaliseScalar } from './row-codec.js';
+
+export interface ApplyProgress {
+  readonly phase: 'preconditions' | 'step' | 'verify' | 'commit';
+  /** Index of the step (0-based) and how many there are. */
+  readonly index: number;
+  readonly total: number;
+  readonly step?: Step;
+  /** Rows written so far by this step. */
+  readonly rows: number;
+}
+
+export interface ApplyOptions {
+  /** Write even though Synapse looks alive (--force). */
+  readonly force?: boolean;
+  /**
+   * Path of the undo journal (created, never overwritten). `false` keeps none: only for building
+   * fixture databases (the simulator, demo, benchmarks), never for an admin's database.
+   */
+  readonly journal: string | false;
+  /** SQLite: path of an online backup taken before writing. */
+  readonly backup?: string;
+  readonly onProgress?: (p: ApplyProgress) => void;
+  /** Skip the liveness check entirely (fixture databases nobody else can know about). */
+  readonly skipLivenessCheck?: boolean;
+}
+
+export interface CheckResult {
+  readonly id: string;
+  readonly description: string;
+  readonly ok: boolean;
+  readonly actual: unknown;
+  readonly expect: unknown;
+}
+
+export interface ApplyResult {
+  readonly journal?: string;
+  readonly backup?: string;
+  readonly steps: readonly { readonly id: string; readonly table: string; readonly rows: number }[];
+  readonly rows: number;
+  readonly verified: readonly CheckResult[];
+  readonly liveness?: Liveness;
+}
+
+/** Runs a check on a session: its query's first column of the first row, against `expect`. */
+export async function runCheck(tx: WriteSession | Engine, check: Check): Promise<CheckResult> {
+  const row = await tx.queryOne<Record<string, unknown>>(check.query);
+  const actual = row === undefined ? null : Object.values(row)[0];
+  const ok = normaliseScalar(actual) === normaliseScalar(check.expect);
+  return { id: check.id, description: check.description, ok, actual: normaliseScalar(actual), expect: normaliseScalar(check.expect) };
+}
+
+function databasesUsed(plan: Plan): Set<PlanDatabase> {
+  const used = new Set<PlanDatabase>(['main']);
+  for (const s of plan.steps) used.add(s.database);
+  for (const c of [...plan.preconditions, ...plan.verify]) used.add(c.database);
+  return used;
+}
+
+function assertTarget(db: ReadStore, plan: Plan): void {
+  if (plan.format !== 1) throw new SynapseDoctorError('USAGE', `unknown plan format ${String(plan.format)}`);
+  if (plan.target.engine !== db.main.kind) {
+    throw new SynapseDoctorError('USAGE', `the plan was made for a ${plan.target.engine} database, not ${db.main.description}`);
+  }
+}
+
+export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
+  assertTarget(db, plan);
+  const main = engineOf(db.main);
+  const stateEngine = engineOf(db.state);
+  const separateState = stateEngine !== main && databasesUsed(plan).has('state');
+  const engines = separateState ? [main, stateEngine] : [main];
+  const liveness = options.skipLivenessCheck ? undefined : await assertWritable(db, { force: options.force ?? false });
+  for (const e of engines) {
+    if (e.readOnly) throw new SynapseDoctorError('USAGE', `${e.description} was opened read-only; writing needs --apply`);
+  }
+  const lock = await acquireWriteLock(engines);
+  let journal: JournalWriter | undefined;
+  let committed = false;
+  try {
+    if (options.backup !== undefined) {
+      if (!main.capabilities.onlineBackup) throw new SynapseDoctorError('USAGE', `${main.description} cannot be backed up by synapse-doctor; use pg_dump`);
+      await main.hooks.backup(options.backup);
+    }
+    if (options.journal !== false) {
+      journal = JournalWriter.create(options.journal, {
+        synapse_doctor_journal: JOURNAL_FORMAT,
+        command: plan.command,
+        created: new Date().toISOString(),
+        target: plan.target,
+        databases: db.locators.state !== undefined && separateState ? { main: db.locators.main, state: db.locators.state } : { main: db.locators.main },
+      });
+    }
+    const write = journal ? (e: JournalEntry) => journal!.write(e) : undefined;
+    const total = plan.steps.length;
+    const report = (p: ApplyProgress): void => options.onProgress?.(p);
+
+    const body = async (m: WriteSession, s: WriteSession): Promise<ApplyResult> => {
+      const session = (d: PlanDatabase): WriteSession => (d === 'state' ? s : m);
+      report({ phase: 'preconditions', index: 0, total, rows: 0 });
+      for (const check of plan.preconditions) {
+        const r = await runCheck(session(check.database), check);
+        if (!r.ok) {
+          throw new SynapseDoctorError('PLAN_STALE', `the database has changed since the plan was made: ${check.description} (expected ${String(r.expect)}, found ${String(r.actual)})`, {
+            hint: 'Nothing was changed. Make the plan again on the database as it is now.',
+          });
+        }
+      }
+      const done: { id: string; table: string; rows: number }[] = [];
+      let rows = 0;
+      for (const [index, step] of plan.steps.entries()) {
+        report({ phase: 'step', index, total, step, rows: 0 });
+        const sink = write
+          ? { journal: write, progress: (n: number) => report({ phase: 'step', index, total, step, rows: n }) }
+          : { progress: (n: number) => report({ phase: 'step', index, total, step, rows: n }) };
+        const n = await executeStep(session(step.database), step, sink);
+        done.push({ id: step.id, table: 'table' in step ? step.table : step.sequence, rows: n });
+        rows += n;
+      }
+      report({ phase: 'verify', index: total, total, rows });
+      const verified: CheckResult[] = [];
+      for (const check of plan.verify) {
+        const r = await runCheck(session(check.database), check);
+        verified.push(r);
+        if (!r.ok) {
+          throw new SynapseDoctorError('VERIFY_FAILED', `verification failed after writing, so nothing was committed: ${check.description} (expected ${String(r.expect)}, found ${String(r.actual)})`, {
+            hint: 'This is a bug in synapse-doctor or a database it does not understand; please report it with the plan (--json).',
+          });
+        }
+      }
+      journal?.finish();
+      report({ phase: 'commit', index: total, total, rows });
+      return { steps: done, rows, verified };
+    };
+
+    const result = separateState
+      ? await main.transaction((m) => stateEngine.transaction((s) => body(m, s)))
+      : await main.transaction((m) => body(m, m));
+    committed = true;
+    if (journal) {
+      journal.close();
+      appendJournalMarker(journal.path, { committed: new Date().toISOString() });
+    }
+    return {
+      ...result,
+      ...(journal ? { journal: journal.path } : {}),
+      ...(options.backup !== undefined ? { backup: options.backup } : {}),
+      ...(liveness ? { liveness } : {}),
+    };
+  } finally {
+    journal?.close();
+    if (journal && !committed) rmSync(journal.path, { force: true });
+    await lock.release();
+  }
+}

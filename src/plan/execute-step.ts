@@ -1,0 +1,144 @@
+/**
+ * Runs one step on a write session, reading its before- and after-images when a journal is kept.
+ * The only code that writes a plan's rows: applyPlan calls it for every step, inside the
+ * transaction.
+ */
+import { SynapseDoctorError } from '../errors.js';
+import type { ReadEngine, SqlValue, WriteSession } from '../store/engine/engine.js';
+import { statement } from '../store/engine/engine.js';
+import { quoteIdent } from '../store/engine/sql-text.js';
+import type { JournalEntry } from './journal.js';
+import { insertBatches, type InsertStep, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
+import { decodeCell, sameRows, type JournalRow } from './row-codec.js';
+import { keyScope, readScope, scopeCondition, scopeToJson, splitScope } from './scope.js';
+
+const INSERT_BATCH = 2000;
+
+export interface StepSink {
+  /** Receives journal entries; undefined when no journal is kept (fixtures). */
+  journal?: (entry: JournalEntry) => void;
+  /** Rows written so far by this step. */
+  progress?: (rows: number) => void;
+}
+
+/** A plain identifier (sequence names are checked before they go into SQL text). */
+export function assertPlainIdentifier(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new SynapseDoctorError('INTERNAL', `not a plain identifier: ${JSON.stringify(name)}`);
+  return name;
+}
+
+export async function readSequence(tx: ReadEngine, name: string): Promise<SequenceState> {
+  const row = await tx.queryOne<{ last_value: number; is_called: boolean }>(`SELECT last_value, is_called FROM ${quoteIdent(assertPlainIdentifier(name))}`);
+  if (!row) throw new SynapseDoctorError('DB_ERROR', `cannot read sequence ${name}`);
+  return { last_value: Number(row.last_value), is_called: row.is_called === true };
+}
+
+export async function sequenceExists(tx: ReadEngine, name: string): Promise<boolean> {
+  return (await tx.queryOne("SELECT 1 AS one FROM pg_class WHERE relkind = 'S' AND relname = ?", [name])) !== undefined;
+}
+
+async function runInsert(tx: WriteSession, step: InsertStep, sink: StepSink): Promise<number> {
+  let written = 0;
+  for await (const batch of insertBatches(step, INSERT_BATCH)) {
+    if (batch.length === 0) continue;
+    if (sink.journal) {
+      const scope = keyScope(step.columns, step.key, batch);
+      const before = await readScope(tx, step.table, scope);
+      await tx.insertMany(step.table, step.columns, batch, step.expressions);
+      const after = await readScope(tx, step.table, scope);
+      sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after });
+    } else {
+      await tx.insertMany(step.table, step.columns, batch, step.expressions);
+    }
+    written += batch.length;
+    sink.progress?.(written);
+  }
+  return written;
+}
+
+async function runSequence(tx: WriteSession, step: SequenceStep, sink: StepSink): Promise<number> {
+  const name = assertPlainIdentifier(step.sequence);
+  if (!(await sequenceExists(tx, name))) return 0;
+  const before = await readSequence(tx, name);
+  if (before.is_called && before.last_value >= step.atLeast) return 0;
+  if (!before.is_called && before.last_value > step.atLeast) return 0;
+  await tx.query(statement('SELECT setval(?::regclass, ?::bigint, true)', [name, Math.max(step.atLeast, before.last_value)]));
+  const after = await readSequence(tx, name);
+  sink.journal?.({ step: step.id, kind: 'sequence', database: step.database, sequence: name, before, after });
+  return 1;
+}
+
+/** Inserts journal rows back: grouped by their column sets, each cell decoded to a parameter. */
+async function insertJournalRows(tx: WriteSession, table: string, rows: readonly JournalRow[]): Promise<void> {
+  const groups = new Map<string, { cols: string[]; values: SqlValue[][] }>();
+  for (const row of rows) {
+    const cols = Object.keys(row);
+    const sig = cols.join('\u0000');
+    let g = groups.get(sig);
+    if (!g) groups.set(sig, (g = { cols, values: [] }));
+    g.values.push(cols.map((c) => decodeCell(row[c]!)));
+  }
+  for (const g of groups.values()) await tx.insertMany(table, g.cols, g.values);
+}
+
+async function runRestore(tx: WriteSession, step: RestoreStep, sink: StepSink): Promise<number> {
+  const current = await readScope(tx, step.table, step.scope);
+  if (!sameRows(current, step.expect)) {
+    throw new SynapseDoctorError('PLAN_STALE', `rows of ${step.table} changed since the journal was written (${step.reason.text}): ${current.length} rows now, ${step.expect.length} recorded`, {
+      hint: 'Nothing was changed. Something wrote to these rows after the plan was applied (Synapse, or another synapse-doctor).',
+    });
+  }
+  for (const piece of splitScope(step.scope)) {
+    const cond = scopeCondition(piece);
+    await tx.run(statement(`DELETE FROM ${quoteIdent(step.table)} WHERE ${cond.sql}`, cond.params));
+  }
+  await insertJournalRows(tx, step.table, step.rows);
+  if (sink.journal) {
+    const after = await readScope(tx, step.table, step.scope);
+    sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(step.scope), before: current, after });
+  }
+  return current.length + step.rows.length;
+}
+
+async function runSequenceRestore(tx: WriteSession, step: SequenceRestoreStep, sink: StepSink): Promise<number> {
+  const name = assertPlainIdentifier(step.sequence);
+  const before = await readSequence(tx, name);
+  if (before.last_value !== step.expect.last_value || before.is_called !== step.expect.is_called) {
+    throw new SynapseDoctorError('PLAN_STALE', `sequence ${name} moved since the journal was written (now ${before.last_value}, recorded ${step.expect.last_value})`, {
+      hint: 'Nothing was changed. Synapse has allocated ids since; undoing now could hand out an id twice.',
+    });
+  }
+  await tx.query(statement('SELECT setval(?::regclass, ?::bigint, ?)', [name, step.value.last_value, step.value.is_called]));
+  const after = await readSequence(tx, name);
+  sink.journal?.({ step: step.id, kind: 'sequence', database: step.database, sequence: name, before, after });
+  return 1;
+}
+
+/** Executes a step; returns the number of rows (or sequences) it wrote. */
+export async function executeStep(tx: WriteSession, step: Step, sink: StepSink = {}): Promise<number> {
+  switch (step.kind) {
+    case 'insert':
+      return runInsert(tx, step, sink);
+    case 'statement': {
+      const before = sink.journal ? await readScope(tx, step.table, { where: step.scope }) : undefined;
+      const { changes } = await tx.run(step.statement);
+      if (step.rowsExpected !== undefined && changes !== step.rowsExpected) {
+        throw new SynapseDoctorError('PLAN_STALE', `step ${step.id} (${step.op} on ${step.table}) changed ${changes} rows, the plan expected ${step.rowsExpected}`, {
+          hint: 'Nothing was changed. The database moved on since the plan was made; make the plan again.',
+        });
+      }
+      if (sink.journal) {
+        const after = await readScope(tx, step.table, { where: step.scope });
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson({ where: step.scope }), before: before!, after });
+      }
+      sink.progress?.(changes);
+      return changes;
+    }
+    case 'sequence':
+      return runSequence(tx, step, sink);
+    case 'restore':
+      return runRestore(tx, step, sink);
+    case 'sequence-restore':
+      return runSequenceRestore(tx, step, sink);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Rows as they are read, written exactly into JSON and back (the undo journal, restore steps,
+ * JSON plans). Plain JSON values stay as they are; the rest are tagged:
+ *   bytes          {"$bytes": "<base64>"}
+ *   big integers   {"$int": "123…"}      (beyond 2^53; bigint)
+ *   JSON columns   {"$json": value}      (PostgreSQL json/jsonb come back parsed)
+ *   arrays         {"$array": [cells]}   (PostgreSQL arrays come back as JS arrays)
+ * Reading a row and writing its decoded cells back gives the same row on both engines.
+ */
+import type { Row, SqlValue } from '../store/engine/engine.js';
+
+export type JsonCell =
+  | string
+  | number
+  | boolean
+  | null
+  | { readonly $bytes: string }
+  | { readonly $int: string }
+  | { readonly $json: unknown }
+  | { readonly $array: readonly JsonCell[] };
+
+export type JournalRow = Readonly<Record<string, JsonCell>>;
+
+export function encodeCell(v: unknown): JsonCell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new RangeError(`cannot journal the number ${v}`);
+    return v;
+  }
+  if (typeof v === 'bigint') return { $int: v.toString() };
+  if (v instanceof Uint8Array) return { $bytes: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+  if (Array.isArray(v)) return { $array: v.map(encodeCell) };
+  if (v instanceof Date) return v.toISOString();
+  return { $json: v };
+}
+
+export function encodeRow(row: Row): JournalRow {
+  const out: Record<string, JsonCell> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = encodeCell(v);
+  return out;
+}
+
+/** A journal cell as a bind parameter (JSON and arrays as PostgreSQL reads them from text). */
+export function decodeCell(cell: JsonCell): SqlValue {
+  if (cell === null || typeof cell !== 'object') return cell;
+  if ('$bytes' in cell) return Buffer.from(cell.$bytes, 'base64');
+  if ('$int' in cell) return BigInt(cell.$int);
+  if ('$json' in cell) return JSON.stringify(cell.$json);
+  if ('$array' in cell) return pgArrayLiteral(cell.$array);
+  throw new TypeError('unknown journal cell');
+}
+
+function pgArrayLiteral(cells: readonly JsonCell[]): string {
+  const items = cells.map((c) => {
+    if (c === null) return 'NULL';
+    if (typeof c === 'object' && '$array' in c) return pgArrayLiteral(c.$array);
+    const v = decodeCell(c);
+    const text = v instanceof Uint8Array ? `\\x${Buffer.from(v).toString('hex')}` : String(v);
+    return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  });
+  return `{${items.join(',')}}`;
+}
+
+/** One stable text per row (keys sorted) for comparing rows as multisets. */
+export function rowText(row: JournalRow): string {
+  const keys = Object.keys(row).sort();
+  return JSON.stringify(keys.map((k) => [k, row[k]]));
+}
+
+/** Do two row lists hold the same rows, in any order? */
+export function sameRows(a: readonly JournalRow[], b: readonly JournalRow[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = a.map(rowText).sort();
+  const y = b.map(rowText).sort();
+  return x.every((t, i) => t === y[i]);
+}
+
+/** A value compared with a check's expectation: booleans as 0/1, numeric strings as numbers. */
+export function normaliseScalar(v: unknown): SqlValue {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  return v as SqlValue;
+}

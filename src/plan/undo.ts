@@ -1,0 +1,112 @@
+/**
+ * `undo JOURNAL`: a plan like any other, made from a journal. Each journal entry becomes a restore
+ * step (in reverse order): the rows in its scope must still be exactly what the plan left (its
+ * after-image), and become its before-image again; sequences go back likewise. Applying it writes
+ * its own journal (so an undo can itself be undone) and marks the original journal undone.
+ */
+import { SynapseDoctorError } from '../errors.js';
+import { statement } from '../store/engine/engine.js';
+import { quoteIdent } from '../store/engine/sql-text.js';
+import { engineOf, type ReadStore } from '../store/open.js';
+import { readSequence, sequenceExists } from './execute-step.js';
+import { readJournal, type JournalContents } from './journal.js';
+import type { Check, Plan, Step } from './plan.js';
+import { sameRows } from './row-codec.js';
+import { readScope, scopeFromJson } from './scope.js';
+
+export interface UndoPlan {
+  plan: Plan;
+  journal: JournalContents;
+  /** Rows restored per table. */
+  tables: Map<string, { remove: number; restore: number }>;
+}
+
+/** Refuses journals that cannot be undone (never committed, already undone, another engine). */
+export function assertUndoable(path: string, journal: JournalContents, db: ReadStore): void {
+  if (journal.undone) {
+    throw new SynapseDoctorError('PLAN_STALE', `${path} was already undone on ${journal.undone.at}${journal.undone.journal ? ` (its undo journal: ${journal.undone.journal})` : ''}`, {
+      hint: 'To redo the change, undo that undo journal instead.',
+    });
+  }
+  if (!journal.ended) {
+    throw new SynapseDoctorError('PLAN_STALE', `${path} is incomplete: the run that wrote it never committed, so there is nothing to undo`);
+  }
+  if (journal.header.target.engine !== db.main.kind) {
+    throw new SynapseDoctorError('USAGE', `${path} was written for a ${journal.header.target.engine} database, not ${db.main.description}`);
+  }
+}
+
+export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
+  const journal = await readJournal(path);
+  assertUndoable(path, journal, db);
+  const steps: Step[] = [];
+  const tables = new Map<string, { remove: number; restore: number }>();
+  const entries = [...journal.entries].reverse();
+  for (const [i, e] of entries.entries()) {
+    const id = `undo-${entries.length - i}`;
+    if (e.kind === 'sequence') {
+      steps.push({ kind: 'sequence-restore', id, reason: { text: `set ${e.sequence} back (journal step ${e.step})` }, database: e.database, sequence: e.sequence, expect: e.after, value: e.before });
+      continue;
+    }
+    steps.push({ kind: 'restore', id, reason: { text: `restore ${e.table} as before step ${e.step}` }, database: e.database, table: e.table, scope: scopeFromJson(e.scope), expect: e.after, rows: e.before });
+    const t = tables.get(e.table) ?? { remove: 0, restore: 0 };
+    t.remove += e.after.length;
+    t.restore += e.before.length;
+    tables.set(e.table, t);
+  }
+  // Read-only look ahead, so a dry run already says whether applying would be refused: the last
+  // entry for each scope must match the rows now (earlier ones are checked while applying).
+  const seen = new Set<string>();
+  for (const e of journal.entries.slice().reverse()) {
+    if (e.kind === 'sequence') {
+      const engine = e.database === 'state' ? db.state : db.main;
+      if (seen.has(`seq:${e.sequence}`)) continue;
+      seen.add(`seq:${e.sequence}`);
+      const session = engineOf(engine);
+      if (!(await sequenceExists(session, e.sequence))) continue;
+      const now = await readSequence(session, e.sequence);
+      if (now.last_value !== e.after.last_value || now.is_called !== e.after.is_called) {
+        throw new SynapseDoctorError('PLAN_STALE', `sequence ${e.sequence} moved since ${path} was written (now ${now.last_value}, recorded ${e.after.last_value})`, {
+          hint: 'Nothing was changed. Synapse has allocated ids since; undoing now could hand out an id twice.',
+        });
+      }
+      continue;
+    }
+    const key = `${e.database}:${e.table}:${JSON.stringify(e.scope)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const engine = e.database === 'state' ? db.state : db.main;
+    const current = await readScope(engine, e.table, scopeFromJson(e.scope));
+    if (!sameRows(current, e.after)) {
+      throw new SynapseDoctorError('PLAN_STALE', `rows of ${e.table} changed since ${path} was written (${current.length} rows now, ${e.after.length} recorded)`, {
+        hint: 'Nothing was changed. Something wrote to these rows after the plan was applied (Synapse, or another synapse-doctor).',
+      });
+    }
+  }
+  // After restoring, each touched table holds its count as it is now, less what the plan added,
+  // plus what it removed.
+  const verify: Check[] = [];
+  for (const [table, t] of tables) {
+    const entry = journal.entries.find((x) => x.kind === 'rows' && x.table === table)!;
+    const engine = entry.database === 'state' ? db.state : db.main;
+    const row = await engine.queryOne<{ n: number }>(statement(`SELECT count(*) AS n FROM ${quoteIdent(table)}`));
+    verify.push({
+      id: `count-${table}`,
+      description: `${table} holds ${Number(row?.n ?? 0) - t.remove + t.restore} rows again`,
+      database: entry.database,
+      query: statement(`SELECT count(*) FROM ${quoteIdent(table)}`),
+      expect: Number(row?.n ?? 0) - t.remove + t.restore,
+    });
+  }
+  const plan: Plan = {
+    format: 1,
+    command: `undo ${path}`,
+    target: journal.header.target,
+    createdAt: new Date().toISOString(),
+    preconditions: [],
+    steps,
+    verify,
+    notes: [`Reverses "${journal.header.command}", applied ${journal.committed ?? journal.header.created}.`, 'Restart Synapse and every worker afterwards: their caches still hold what the plan wrote.'],
+  };
+  return { plan, journal, tables };
+}

@@ -1,0 +1,30 @@
+/**
+ * PostgreSQL driver errors as SynapseDoctorErrors (the original kept as `cause`), with any password
+ * masked. The engine maps every failure of every call through here.
+ */
+import { SynapseDoctorError, isSynapseDoctorError } from '../../../errors.js';
+import { maskSecrets } from '../../connection-string.js';
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'ENOENT']);
+
+export function mapPostgresError(e: unknown, description: string, secrets: readonly (string | undefined)[] = []): SynapseDoctorError {
+  if (isSynapseDoctorError(e)) return e;
+  const code = (e as { code?: string }).code ?? '';
+  const raw = maskSecrets((e as Error).message ?? String(e), secrets).split('\n')[0];
+  if (code === '28P01' || code === '28000') {
+    return new SynapseDoctorError('DB_AUTH_FAILED', `authentication failed for ${description}: ${raw}`, {
+      cause: e,
+      hint: 'Check the user and password (database.args in homeserver.yaml).',
+    });
+  }
+  if (code === '3D000') {
+    return new SynapseDoctorError('DB_NOT_FOUND', `database does not exist: ${description}`, { cause: e });
+  }
+  if (UNREACHABLE.has(code) || /timeout|timed out|terminated unexpectedly/i.test(raw)) {
+    return new SynapseDoctorError('DB_UNREACHABLE', `cannot reach PostgreSQL at ${description} (${code || raw})`, {
+      cause: e,
+      hint: 'Is the server running, and are host and port right?',
+    });
+  }
+  return new SynapseDoctorError('DB_ERROR', `PostgreSQL error on ${description}: ${raw}`, { cause: e });
+}
