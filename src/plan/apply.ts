@@ -5,7 +5,8 @@
  *   3. SQLite: an online backup, when asked for;
  *   4. one transaction (per database): preconditions (PLAN_STALE when one fails), every step with
  *      its before- and after-images journalled, the verification checks (VERIFY_FAILED when one
- *      fails), the journal's end line fsynced; then COMMIT;
+ *      fails), then sequence steps (PostgreSQL's setval cannot be rolled back, so they come last),
+ *      the journal's end line fsynced; then COMMIT;
  *   5. the journal is marked committed; the lock released.
  * Any failure before COMMIT rolls everything back and removes the journal (nothing to undo).
  */
@@ -128,7 +129,7 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
       }
       const done: { id: string; table: string; rows: number }[] = [];
       let rows = 0;
-      for (const [index, step] of plan.steps.entries()) {
+      const runStep = async (index: number, step: Step): Promise<void> => {
         report({ phase: 'step', index, total, step, rows: 0 });
         const sink = write
           ? { journal: write, progress: (n: number) => report({ phase: 'step', index, total, step, rows: n }) }
@@ -136,7 +137,11 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
         const n = await executeStep(session(step.database), step, sink);
         done.push({ id: step.id, table: 'table' in step ? step.table : step.sequence, rows: n });
         rows += n;
-      }
+      };
+      // PostgreSQL's setval is not transactional: sequences move only once everything else is
+      // written and verified, just before COMMIT (a crash in between only skips ids).
+      const isSequence = (st: Step): boolean => st.kind === 'sequence' || st.kind === 'sequence-restore';
+      for (const [index, step] of plan.steps.entries()) if (!isSequence(step)) await runStep(index, step);
       report({ phase: 'verify', index: total, total, rows });
       const verified: CheckResult[] = [];
       for (const check of plan.verify) {
@@ -148,6 +153,7 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
           });
         }
       }
+      for (const [index, step] of plan.steps.entries()) if (isSequence(step)) await runStep(index, step);
       journal?.finish();
       report({ phase: 'commit', index: total, total, rows });
       return { steps: done, rows, verified };

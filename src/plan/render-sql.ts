@@ -109,11 +109,16 @@ export async function* renderSql(plan: Plan, dialect: Dialect): AsyncIterable<st
   for (const check of plan.preconditions) {
     yield comment(`precondition ${check.id}: ${check.description}`) + '\n' + dialect.guard(check.id, check.query, check.expect, 'precondition') + '\n';
   }
-  for (const step of plan.steps) {
+  const isSequence = (s: Step): boolean => s.kind === 'sequence' || s.kind === 'sequence-restore';
+  for (const step of plan.steps.filter((s) => !isSequence(s))) {
     for await (const text of stepText(dialect, step)) yield text + '\n';
   }
   for (const check of plan.verify) {
     yield comment(`verify ${check.id}: ${check.description}`) + '\n' + dialect.guard(check.id, check.query, check.expect, 'verify') + '\n';
+  }
+  // Last, as applyPlan does: setval is not undone by a ROLLBACK, so nothing may fail after it.
+  for (const step of plan.steps.filter(isSequence)) {
+    for await (const text of stepText(dialect, step)) yield text + '\n';
   }
   yield dialect.commit + '\n';
 }

@@ -35,7 +35,7 @@ export async function buildSamplePlan(db, options = {}) {
           expressions: ['?', '?', '?', "to_tsvector('english', ?)", '?', '?'], key: ['event_id'], count: search.length, rows: search.map((r, i) => [...r, 1_700_000_000_000 + i, 10_000 + i]) },
     { kind: 'insert', id: 'keys', reason, database: 'main', table: 'server_signature_keys', columns: ['server_name', 'key_id', 'from_server', 'ts_added_ms', 'verify_key', 'ts_valid_until_ms'],
       key: ['server_name', 'key_id', 'from_server'], count: 1, rows: [['bytes.test', 'ed25519:x', 'bytes.test', 1, Buffer.from([0, 1, 0x27, 0x5c, 0xff]), 2 ** 53 - 1]] },
-    { kind: 'insert', id: 'extremities', reason, database: 'main', table: 'event_forward_extremities', columns: ['event_id', 'room_id'], key: ['event_id', 'room_id'],
+    { kind: 'insert', id: 'extremities', reason, database: 'main', table: 'event_backward_extremities', columns: ['event_id', 'room_id'], key: ['event_id', 'room_id'],
       count: bulk, rows: Array.from({ length: bulk }, (_v, i) => [`$extremity${i}:test`, roomId]) },
     ...(db.main.capabilities.sequences ? [{ kind: 'sequence', id: 'events-seq', reason, database: 'main', sequence: 'events_stream_seq', atLeast: 5000 }] : []),
   ];
@@ -47,7 +47,7 @@ export async function buildSamplePlan(db, options = {}) {
     steps,
     verify: [
       { id: 'no-rejections', description: 'no rejections left for the chosen events', database: 'main', query: statement(`SELECT count(*) FROM rejections WHERE ${scope.sql}`, scope.params), expect: 0 },
-      { id: 'extremities', description: `${bulk} new extremities`, database: 'main', query: statement("SELECT count(*) FROM event_forward_extremities WHERE event_id LIKE '$extremity%'"), expect: bulk },
+      { id: 'extremities', description: `${bulk} new backward extremities`, database: 'main', query: statement("SELECT count(*) FROM event_backward_extremities WHERE event_id LIKE '$extremity%'"), expect: bulk },
     ],
     notes: ['Restart Synapse afterwards.'],
   });

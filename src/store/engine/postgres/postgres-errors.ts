@@ -17,6 +17,12 @@ export function mapPostgresError(e: unknown, description: string, secrets: reado
       hint: 'Check the user and password (database.args in homeserver.yaml).',
     });
   }
+  if (/password must be a string|no password (was )?(supplied|provided)/i.test(raw)) {
+    return new SynapseDoctorError('DB_AUTH_FAILED', `no password for ${description}`, {
+      cause: e,
+      hint: 'Give it in the URL (--db postgres://user:PASSWORD@…), in PGPASSWORD, or in ~/.pgpass; journals never store passwords.',
+    });
+  }
   if (code === '3D000') {
     return new SynapseDoctorError('DB_NOT_FOUND', `database does not exist: ${description}`, { cause: e });
   }
