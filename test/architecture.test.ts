@@ -46,4 +46,32 @@ describe('architecture', () => {
       .flatMap((f) => f.imports.filter((i) => /(^|\/)cli\//.test(i)).map((i) => `${f.path} imports ${i}`));
     expect(offenders).toEqual([]);
   });
+
+  it('branches on the engine only below src/store/engine, except where Synapse itself differs', () => {
+    // Each exception says why: the DDL we load is Synapse's own per-engine dump; a target (not an
+    // engine) decides which driver to open.
+    const allowed: Record<string, string> = {
+      'store/fixture-schema.ts': "Synapse's schema dumps differ per engine",
+      'store/open.ts': 'a --db target picks its driver',
+    };
+    const offenders = files
+      .filter((f) => !f.path.startsWith('store/engine/') && !(f.path in allowed))
+      .flatMap((f) => {
+        const text = readFileSync(join(root, f.path), 'utf8');
+        return [...text.matchAll(/\.kind\s*[!=]==\s*'(sqlite|postgres)'|instanceof (Sqlite|Postgres)Engine/g)].map((m) => `${f.path}: ${m[0]}`);
+      });
+    expect(offenders).toEqual([]);
+  });
+
+  it('writes only through src/plan (applyPlan) and the store', () => {
+    // Capabilities, the CLI and the simulator build plans; only src/plan and src/store hold a
+    // write session (bench/ may ANALYZE its own database).
+    const offenders = files
+      .filter((f) => !/^(store|plan|bench)\//.test(f.path))
+      .flatMap((f) => {
+        const text = readFileSync(join(root, f.path), 'utf8');
+        return [...text.matchAll(/\.(insertMany|transaction)\(|\b(engine|tx|db|main|session|store)\.(run|exec)\(/g)].map((m) => `${f.path}: ${m[0]}`);
+      });
+    expect(offenders).toEqual([]);
+  });
 });

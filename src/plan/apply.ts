@@ -9,6 +9,8 @@
  *      the journal's end line fsynced; then COMMIT;
  *   5. the journal is marked committed; the lock released.
  * Any failure before COMMIT rolls everything back and removes the journal (nothing to undo).
+ * With `transactions: 'per-chunk'` (long imports) each chunk is its own transaction, journalled
+ * and fsynced before it commits; an interrupted run leaves whole chunks and its journal.
  */
 import { rmSync } from 'node:fs';
 import { SynapseDoctorError } from '../errors.js';
@@ -18,7 +20,7 @@ import { acquireWriteLock } from '../store/lock.js';
 import { engineOf, type ReadStore } from '../store/open.js';
 import { executeStep } from './execute-step.js';
 import { appendJournalMarker, JOURNAL_FORMAT, JournalWriter, type JournalEntry } from './journal.js';
-import type { Check, Plan, PlanDatabase, Step } from './plan.js';
+import { insertBatches, type Check, type Plan, type PlanDatabase, type Step } from './plan.js';
 import { normaliseScalar } from './row-codec.js';
 
 export interface ApplyProgress {
@@ -44,7 +46,18 @@ export interface ApplyOptions {
   readonly onProgress?: (p: ApplyProgress) => void;
   /** Skip the liveness check entirely (fixture databases nobody else can know about). */
   readonly skipLivenessCheck?: boolean;
+  /**
+   * 'one' (default): the whole plan in one transaction. 'per-chunk': one transaction per insert
+   * batch and per other step, each journalled and fsynced before it commits (long imports); the
+   * verification and sequences run in a last transaction. A run killed half-way leaves whole
+   * chunks, which `undo` reverses and an idempotent plan made again completes.
+   */
+  readonly transactions?: 'one' | 'per-chunk';
+  /** Rows per chunk in 'per-chunk' mode (default 5000). */
+  readonly chunkRows?: number;
 }
+
+const DEFAULT_CHUNK_ROWS = 5000;
 
 export interface CheckResult {
   readonly id: string;
@@ -98,6 +111,7 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
   const lock = await acquireWriteLock(engines);
   let journal: JournalWriter | undefined;
   let committed = false;
+  let anyCommitted = false;
   try {
     if (options.backup !== undefined) {
       if (!main.capabilities.onlineBackup) throw new SynapseDoctorError('USAGE', `${main.description} cannot be backed up by synapse-doctor; use pg_dump`);
@@ -109,15 +123,35 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
         command: plan.command,
         created: new Date().toISOString(),
         target: plan.target,
+        ...(options.transactions === 'per-chunk' ? { transactions: 'per-chunk' as const } : {}),
         databases: db.locators.state !== undefined && separateState ? { main: db.locators.main, state: db.locators.state } : { main: db.locators.main },
       });
     }
-    const write = journal ? (e: JournalEntry) => journal!.write(e) : undefined;
     const total = plan.steps.length;
     const report = (p: ApplyProgress): void => options.onProgress?.(p);
+    const chunked = options.transactions === 'per-chunk';
+    let unit = 0;
+    const write = journal
+      ? (e: JournalEntry) => journal!.write(chunked ? { ...e, unit } : e)
+      : undefined;
+    /** One transaction over every database the plan writes. */
+    const inTransaction = <T>(fn: (session: (d: PlanDatabase) => WriteSession) => Promise<T>): Promise<T> =>
+      separateState
+        ? main.transaction((m) => stateEngine.transaction((st) => fn((d) => (d === 'state' ? st : m))))
+        : main.transaction((m) => fn(() => m));
 
-    const body = async (m: WriteSession, s: WriteSession): Promise<ApplyResult> => {
-      const session = (d: PlanDatabase): WriteSession => (d === 'state' ? s : m);
+    const done: { id: string; table: string; rows: number }[] = [];
+    let rows = 0;
+    const runStep = async (session: (d: PlanDatabase) => WriteSession, index: number, step: Step): Promise<void> => {
+      report({ phase: 'step', index, total, step, rows: 0 });
+      const progress = (n: number): void => report({ phase: 'step', index, total, step, rows: n });
+      const n = await executeStep(session(step.database), step, write ? { journal: write, progress } : { progress });
+      const prior = done.find((d) => d.id === step.id);
+      if (prior) prior.rows += n;
+      else done.push({ id: step.id, table: 'table' in step ? step.table : step.sequence, rows: n });
+      rows += n;
+    };
+    const checkPreconditions = async (session: (d: PlanDatabase) => WriteSession): Promise<void> => {
       report({ phase: 'preconditions', index: 0, total, rows: 0 });
       for (const check of plan.preconditions) {
         const r = await runCheck(session(check.database), check);
@@ -127,41 +161,65 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
           });
         }
       }
-      const done: { id: string; table: string; rows: number }[] = [];
-      let rows = 0;
-      const runStep = async (index: number, step: Step): Promise<void> => {
-        report({ phase: 'step', index, total, step, rows: 0 });
-        const sink = write
-          ? { journal: write, progress: (n: number) => report({ phase: 'step', index, total, step, rows: n }) }
-          : { progress: (n: number) => report({ phase: 'step', index, total, step, rows: n }) };
-        const n = await executeStep(session(step.database), step, sink);
-        done.push({ id: step.id, table: 'table' in step ? step.table : step.sequence, rows: n });
-        rows += n;
-      };
-      // PostgreSQL's setval is not transactional: sequences move only once everything else is
-      // written and verified, just before COMMIT (a crash in between only skips ids).
-      const isSequence = (st: Step): boolean => st.kind === 'sequence' || st.kind === 'sequence-restore';
-      for (const [index, step] of plan.steps.entries()) if (!isSequence(step)) await runStep(index, step);
+    };
+    // PostgreSQL's setval is not transactional: sequences move only once everything else is
+    // written and verified, just before COMMIT (a crash in between only skips ids).
+    const isSequence = (st: Step): boolean => st.kind === 'sequence' || st.kind === 'sequence-restore';
+    const verifyAndFinish = async (session: (d: PlanDatabase) => WriteSession): Promise<CheckResult[]> => {
       report({ phase: 'verify', index: total, total, rows });
       const verified: CheckResult[] = [];
       for (const check of plan.verify) {
         const r = await runCheck(session(check.database), check);
         verified.push(r);
         if (!r.ok) {
-          throw new SynapseDoctorError('VERIFY_FAILED', `verification failed after writing, so nothing was committed: ${check.description} (expected ${String(r.expect)}, found ${String(r.actual)})`, {
-            hint: 'This is a bug in synapse-doctor or a database it does not understand; please report it with the plan (--json).',
+          throw new SynapseDoctorError('VERIFY_FAILED', `verification failed after writing, so ${unit > 0 ? 'its last transaction was not committed' : 'nothing was committed'}: ${check.description} (expected ${String(r.expect)}, found ${String(r.actual)})`, {
+            hint: unit > 0 && journal
+              ? `Earlier chunks were committed; \`synapse-doctor undo ${journal.path}\` reverses them. Please report this with the plan (--json).`
+              : 'This is a bug in synapse-doctor or a database it does not understand; please report it with the plan (--json).',
           });
         }
       }
-      for (const [index, step] of plan.steps.entries()) if (isSequence(step)) await runStep(index, step);
+      for (const [index, step] of plan.steps.entries()) if (isSequence(step)) await runStep(session, index, step);
       journal?.finish();
       report({ phase: 'commit', index: total, total, rows });
-      return { steps: done, rows, verified };
+      return verified;
     };
 
-    const result = separateState
-      ? await main.transaction((m) => stateEngine.transaction((s) => body(m, s)))
-      : await main.transaction((m) => body(m, m));
+    let verified: CheckResult[];
+    if (!chunked) {
+      verified = await inTransaction(async (session) => {
+        await checkPreconditions(session);
+        for (const [index, step] of plan.steps.entries()) if (!isSequence(step)) await runStep(session, index, step);
+        return verifyAndFinish(session);
+      });
+    } else {
+      // One transaction per chunk (each insert batch, each other step), each journalled and
+      // fsynced before its COMMIT; killed at any point, every chunk is there whole or not at all.
+      await inTransaction(checkPreconditions);
+      const commitUnit = async (fn: (session: (d: PlanDatabase) => WriteSession) => Promise<void>): Promise<void> => {
+        unit++;
+        await inTransaction(async (session) => {
+          await fn(session);
+          journal?.mark({ unit_end: unit });
+        });
+        journal?.mark({ unit_committed: unit });
+        anyCommitted = true;
+      };
+      for (const [index, step] of plan.steps.entries()) {
+        if (isSequence(step)) continue;
+        if (step.kind === 'insert') {
+          for await (const batch of insertBatches(step, options.chunkRows ?? DEFAULT_CHUNK_ROWS)) {
+            if (batch.length === 0) continue;
+            await commitUnit((session) => runStep(session, index, { ...step, rows: batch, count: batch.length }));
+          }
+        } else {
+          await commitUnit((session) => runStep(session, index, step));
+        }
+      }
+      unit++;
+      verified = await inTransaction(verifyAndFinish);
+    }
+    const result = { steps: done, rows, verified };
     committed = true;
     if (journal) {
       journal.close();
@@ -175,7 +233,8 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
     };
   } finally {
     journal?.close();
-    if (journal && !committed) rmSync(journal.path, { force: true });
+    // Nothing committed: nothing to undo. Chunks committed: the journal is how to undo them.
+    if (journal && !committed && !anyCommitted) rmSync(journal.path, { force: true });
     await lock.release();
   }
 }

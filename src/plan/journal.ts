@@ -5,7 +5,8 @@
  *   {"synapse_doctor_journal": 1, "command", "created", "target", "databases": {"main", "state"?}}
  *   {"step", "kind": "rows", "database", "table", "scope", "before": [rows], "after": [rows]}   (one or more per step)
  *   {"step", "kind": "sequence", "database", "sequence", "before": {…}, "after": {…}}
- *   {"end": true, "lines": N}                  written and fsynced before COMMIT
+ *   {"unit_end": k} / {"unit_committed": k}   per-chunk runs: around each chunk's COMMIT (entries carry "unit": k)
+ *   {"end": true, "lines": N}                  written and fsynced before the (last) COMMIT
  *   {"committed": "<time>"}                    appended after COMMIT
  *   {"undone": "<time>", "journal": "<path>"}  appended when `undo` has reversed it
  * A journal without its end line belongs to a run that never committed.
@@ -25,12 +26,16 @@ export interface JournalHeader {
   readonly command: string;
   readonly created: string;
   readonly target: PlanTarget;
+  /** Present when the plan ran one transaction per chunk. */
+  readonly transactions?: 'per-chunk';
   /** How to reopen each database: an SQLite path or a postgres:// URL without its password. */
   readonly databases: { readonly main: string; readonly state?: string };
 }
 
 export interface RowsEntry {
   readonly step: string;
+  /** The chunk (transaction) it belongs to, in per-chunk journals. */
+  readonly unit?: number;
   readonly kind: 'rows';
   readonly database: PlanDatabase;
   readonly table: string;
@@ -41,6 +46,7 @@ export interface RowsEntry {
 
 export interface SequenceEntry {
   readonly step: string;
+  readonly unit?: number;
   readonly kind: 'sequence';
   readonly database: PlanDatabase;
   readonly sequence: string;
@@ -94,6 +100,12 @@ export class JournalWriter {
     this.lines++;
   }
 
+  /** Writes a marker line and makes the journal durable up to it (chunk boundaries). */
+  mark(value: Record<string, unknown>): void {
+    this.write(value);
+    fsyncSync(this.fd!);
+  }
+
   /** Writes the end line and makes the journal durable (file and directory). */
   finish(): void {
     this.write({ end: true, lines: this.lines });
@@ -122,6 +134,9 @@ export interface JournalContents {
   header: JournalHeader;
   entries: JournalEntry[];
   ended: boolean;
+  /** Per-chunk journals: chunks whose end line was written (before COMMIT), and those marked committed. */
+  unitsEnded: Set<number>;
+  unitsCommitted: Set<number>;
   committed?: string;
   undone?: { at: string; journal?: string };
 }
@@ -136,6 +151,8 @@ export async function readJournal(path: string): Promise<JournalContents> {
   let ended = false;
   let committed: string | undefined;
   let undone: { at: string; journal?: string } | undefined;
+  const unitsEnded = new Set<number>();
+  const unitsCommitted = new Set<number>();
   let n = 0;
   const stream = createReadStream(path, { encoding: 'utf8' });
   const opened = new Promise<void>((resolve, reject) => {
@@ -162,10 +179,12 @@ export async function readJournal(path: string): Promise<JournalContents> {
       header = value as unknown as JournalHeader;
     } else if (value.end === true) ended = true;
     else if (typeof value.committed === 'string') committed = value.committed;
+    else if (typeof value.unit_end === 'number') unitsEnded.add(value.unit_end);
+    else if (typeof value.unit_committed === 'number') unitsCommitted.add(value.unit_committed);
     else if (typeof value.undone === 'string') undone = { at: value.undone, ...(typeof value.journal === 'string' ? { journal: value.journal } : {}) };
     else if (!ended && (value.kind === 'rows' || value.kind === 'sequence')) entries.push(value as unknown as JournalEntry);
     else if (!ended) throw bad(path, `line ${n} is not a journal entry`);
   }
   if (!header) throw bad(path, 'it is empty');
-  return { header, entries, ended, ...(committed ? { committed } : {}), ...(undone ? { undone } : {}) };
+  return { header, entries, ended, unitsEnded, unitsCommitted, ...(committed ? { committed } : {}), ...(undone ? { undone } : {}) };
 }

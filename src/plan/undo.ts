@@ -9,7 +9,7 @@ import { statement } from '../store/engine/engine.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import { engineOf, type ReadStore } from '../store/open.js';
 import { readSequence, sequenceExists } from './execute-step.js';
-import { readJournal, type JournalContents } from './journal.js';
+import { readJournal, type JournalContents, type JournalEntry } from './journal.js';
 import type { Check, Plan, Step } from './plan.js';
 import { sameRows } from './row-codec.js';
 import { readScope, scopeFromJson } from './scope.js';
@@ -28,7 +28,8 @@ export function assertUndoable(path: string, journal: JournalContents, db: ReadS
       hint: 'To redo the change, undo that undo journal instead.',
     });
   }
-  if (!journal.ended) {
+  const chunked = journal.header.transactions === 'per-chunk';
+  if (!journal.ended && !(chunked && journal.unitsEnded.size > 0)) {
     throw new SynapseDoctorError('PLAN_STALE', `${path} is incomplete: the run that wrote it never committed, so there is nothing to undo`);
   }
   if (journal.header.target.engine !== db.main.kind) {
@@ -36,12 +37,70 @@ export function assertUndoable(path: string, journal: JournalContents, db: ReadS
   }
 }
 
+async function holds(db: ReadStore, e: JournalEntry, image: 'before' | 'after'): Promise<boolean> {
+  const engine = e.database === 'state' ? db.state : db.main;
+  if (e.kind === 'sequence') {
+    const now = await readSequence(engine, e.sequence);
+    return now.last_value === e[image].last_value && now.is_called === e[image].is_called;
+  }
+  return sameRows(await readScope(engine, e.table, scopeFromJson(e.scope)), e[image]);
+}
+
+/**
+ * The entries whose transactions committed. One-transaction journals: all of them. Per-chunk
+ * journals: chunks marked committed; a chunk whose end line was written but whose commit marker
+ * is missing (killed in between) is looked at: the database holds its after-image (committed) or
+ * its before-image (not), anything else is refused.
+ */
+async function committedEntries(path: string, journal: JournalContents, db: ReadStore): Promise<JournalEntry[]> {
+  if (journal.header.transactions !== 'per-chunk') {
+    if (journal.committed !== undefined) return journal.entries;
+    // Ended but no commit marker: killed between the journal's fsync and COMMIT, or just after.
+    let before = true;
+    for (const e of journal.entries) before &&= await holds(db, e, 'before');
+    if (before && journal.entries.length > 0) {
+      throw new SynapseDoctorError('PLAN_STALE', `${path} belongs to a run that never committed: the database holds none of its changes, so there is nothing to undo`);
+    }
+    return journal.entries;
+  }
+  const byUnit = new Map<number, JournalEntry[]>();
+  for (const e of journal.entries) {
+    const u = e.unit ?? 0;
+    if (!byUnit.has(u)) byUnit.set(u, []);
+    byUnit.get(u)!.push(e);
+  }
+  const out: JournalEntry[] = [];
+  for (const [u, entries] of [...byUnit].sort((a, b) => a[0] - b[0])) {
+    const isLast = !journal.unitsEnded.has(u) && journal.ended;
+    const committed = journal.unitsCommitted.has(u) || (isLast && journal.committed !== undefined);
+    const uncertain = !committed && (journal.unitsEnded.has(u) || isLast);
+    if (committed) {
+      out.push(...entries);
+    } else if (uncertain) {
+      let after = true;
+      let before = true;
+      for (const e of entries) {
+        after &&= await holds(db, e, 'after');
+        before &&= await holds(db, e, 'before');
+      }
+      if (after) out.push(...entries);
+      else if (!before) {
+        throw new SynapseDoctorError('PLAN_STALE', `chunk ${u} of ${path} is neither there nor absent: rows changed since the journal was written`, {
+          hint: 'Nothing was changed. Something wrote to these rows after the plan was applied.',
+        });
+      }
+    }
+  }
+  return out;
+}
+
 export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
   const journal = await readJournal(path);
   assertUndoable(path, journal, db);
   const steps: Step[] = [];
   const tables = new Map<string, { remove: number; restore: number }>();
-  const entries = [...journal.entries].reverse();
+  const applied = await committedEntries(path, journal, db);
+  const entries = [...applied].reverse();
   for (const [i, e] of entries.entries()) {
     const id = `undo-${entries.length - i}`;
     if (e.kind === 'sequence') {
@@ -57,7 +116,7 @@ export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
   // Read-only look ahead, so a dry run already says whether applying would be refused: the last
   // entry for each scope must match the rows now (earlier ones are checked while applying).
   const seen = new Set<string>();
-  for (const e of journal.entries.slice().reverse()) {
+  for (const e of applied.slice().reverse()) {
     if (e.kind === 'sequence') {
       const engine = e.database === 'state' ? db.state : db.main;
       if (seen.has(`seq:${e.sequence}`)) continue;
@@ -87,7 +146,7 @@ export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
   // plus what it removed.
   const verify: Check[] = [];
   for (const [table, t] of tables) {
-    const entry = journal.entries.find((x) => x.kind === 'rows' && x.table === table)!;
+    const entry = applied.find((x) => x.kind === 'rows' && x.table === table)!;
     const engine = entry.database === 'state' ? db.state : db.main;
     const row = await engine.queryOne<{ n: number }>(statement(`SELECT count(*) AS n FROM ${quoteIdent(table)}`));
     verify.push({
@@ -106,7 +165,11 @@ export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
     preconditions: [],
     steps,
     verify,
-    notes: [`Reverses "${journal.header.command}", applied ${journal.committed ?? journal.header.created}.`, 'Restart Synapse and every worker afterwards: their caches still hold what the plan wrote.'],
+    notes: [
+      journal.ended
+        ? `Reverses "${journal.header.command}", applied ${journal.committed ?? journal.header.created}.`
+        : `Reverses the ${new Set(applied.map((e) => e.unit)).size} committed chunks of "${journal.header.command}", interrupted after ${journal.header.created}.`,
+      'Restart Synapse and every worker afterwards: their caches still hold what the plan wrote.'],
   };
   return { plan, journal, tables };
 }

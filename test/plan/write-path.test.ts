@@ -17,6 +17,7 @@ import { openDatabase, type SynapseDatabase } from '../../src/store/open.js';
 import { buildScenario } from '../../src/simulator/scenarios/index.js';
 import { applyPlan } from '../../src/plan/apply.js';
 import { renderSqlText } from '../../src/plan/render-sql.js';
+import { planUndo } from '../../src/plan/undo.js';
 import { renderText } from '../../src/plan/render-text.js';
 import { renderJson } from '../../src/plan/render-json.js';
 import type { Plan } from '../../src/plan/plan.js';
@@ -24,7 +25,7 @@ import { createPgDatabase, dropPgDatabase, ENGINES, freshSynapseDatabase, lockSt
 import { fingerprint, tableFingerprints } from '../support/fingerprint.js';
 import { runCli } from '../cli/run-cli.js';
 // @ts-expect-error plain JavaScript shared with the child process
-import { buildSamplePlan, HOSTILE } from './support/sample-plan.mjs';
+import { buildMissingRowsPlan, buildSamplePlan, HOSTILE } from './support/sample-plan.mjs';
 
 const CHILD = fileURLToPath(new URL('./support/apply-child.mjs', import.meta.url));
 
@@ -254,14 +255,13 @@ for (const kind of ENGINES) {
     });
 
     it('SIGKILL at 10 random points during apply leaves the database untouched or complete', async () => {
-      const bulk = 4000;
+      const bulk = 20_000;
       const dir = await mkdtemp(join(tmpdir(), 'sd-kill-'));
       try {
         // the complete result, and how long a whole run takes
         const full = await copyOf(original);
-        const t0 = Date.now();
         const done = await runChild(full.url, join(dir, 'full.jsonl'), bulk);
-        const duration = Date.now() - t0;
+        const duration = done.applyMs;
         expect(done.out).toMatch(/applied/);
         const complete = await fingerprint((await reopen(full.url)).main);
         await closeAll();
@@ -269,19 +269,80 @@ for (const kind of ENGINES) {
         const outcomes: string[] = [];
         for (let i = 0; i < 10; i++) {
           const copy = await copyOf(original);
-          const at = Math.round(((i + Math.random()) / 10) * duration);
+          // spread over the apply and a little past its end (the commit, the journal marker)
+          const at = Math.round(((i + Math.random()) / 10) * duration * 1.1);
           await runChild(copy.url, join(dir, `kill-${i}.jsonl`), bulk, at);
           const now = await fingerprint((await reopen(copy.url)).main);
           await closeAll();
           outcomes.push(now === before ? 'untouched' : now === complete ? 'complete' : `torn after ${at} ms`);
           await copy.cleanup();
         }
+        console.log(`${kind}: SIGKILL during one-transaction apply (${duration} ms run): ${outcomes.join(', ')}`);
         expect(outcomes.filter((o) => o.startsWith('torn'))).toEqual([]);
         expect(outcomes).toContain('untouched');
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     });
+
+    it('per-chunk: SIGKILL leaves whole chunks; undo of the partial journal restores the original; the plan made again completes it', async () => {
+      const rows = 20_000; // 40 chunks of 500
+      const dir = await mkdtemp(join(tmpdir(), 'sd-chunk-'));
+      try {
+        const full = await copyOf(original);
+        const done = await runChild(full.url, join(dir, 'full.jsonl'), rows, undefined, ['bulk', 'per-chunk']);
+        const duration = done.applyMs;
+        expect(done.out).toMatch(/applied/);
+        const complete = await fingerprint((await reopen(full.url)).main);
+        await closeAll();
+        await full.cleanup();
+        const base = await tableFingerprints((await reopen((await keepOriginal()).url)).main);
+        await closeAll();
+        const outcomes: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          const copy = await copyOf(original);
+          const journal = join(dir, `kill-${i}.jsonl`);
+          await runChild(copy.url, journal, rows, Math.round(((i + Math.random()) / 6) * duration), ['bulk', 'per-chunk']);
+          const db = await copy.open();
+          const n = Number((await db.main.queryOne<{ n: number }>("SELECT count(*) AS n FROM event_backward_extremities WHERE event_id LIKE '$bulk%'"))!.n);
+          const now = await tableFingerprints(db.main);
+          // only whole chunks, and nothing outside the table the plan writes
+          expect(n % 500 === 0 || n === rows, `${n} rows`).toBe(true);
+          for (const t of Object.keys(base)) if (t !== 'event_backward_extremities') expect(now[t], t).toBe(base[t]);
+          if (i % 2 === 0) {
+            // undo what was committed (or find there is nothing to undo)
+            if (existsSync(journal)) {
+              try {
+                const undo = await planUndo(journal, db);
+                await applyPlan(db, undo.plan, { journal: join(dir, `undo-${i}.jsonl`), force: true });
+              } catch (e) {
+                expect((e as { code?: string }).code).toBe('PLAN_STALE');
+                expect(n).toBe(0);
+              }
+            }
+            expect(await fingerprint(db.main)).toBe(before);
+            outcomes.push(`${n} rows, undone`);
+          } else {
+            // resume: the plan made again inserts only what is missing
+            const again = (await buildMissingRowsPlan(db, rows)) as Plan;
+            await applyPlan(db, again, { journal: join(dir, `resume-${i}.jsonl`), force: true, transactions: 'per-chunk', chunkRows: 500 });
+            expect(await fingerprint(db.main)).toBe(complete);
+            outcomes.push(`${n} rows, resumed`);
+          }
+          await db.close();
+          await copy.cleanup();
+        }
+        console.log(`${kind}: SIGKILL during per-chunk apply (${duration} ms run): ${outcomes.join(', ')}`);
+      } finally {
+        await closeAll();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    /** The original's location, for reading it (never written). */
+    async function keepOriginal(): Promise<{ url: string }> {
+      return { url: original.url };
+    }
   });
 }
 
@@ -295,17 +356,28 @@ async function closeAll(): Promise<void> {
   for (const db of opened.splice(0)) await db.close();
 }
 
-function runChild(url: string, journal: string, bulk: number, killAfterMs?: number): Promise<{ out: string; signal: string | null }> {
+/**
+ * Runs the child; with `killAfterMs`, SIGKILLs it that long after it reports that applying began.
+ * Resolves with its output and how long applying took (start to exit).
+ */
+function runChild(url: string, journal: string, bulk: number, killAfterMs?: number, mode: [string, string] = ['sample', 'one']): Promise<{ out: string; signal: string | null; applyMs: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, url, journal, String(bulk)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, url, journal, String(bulk), ...mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    let startedAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (!startedAt && out.includes('start')) {
+        startedAt = Date.now();
+        if (killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.on('error', reject);
     child.on('close', (_code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve({ out, signal });
+      resolve({ out, signal, applyMs: startedAt ? Date.now() - startedAt : 0 });
     });
   });
 }

@@ -52,3 +52,23 @@ export async function buildSamplePlan(db, options = {}) {
     notes: ['Restart Synapse afterwards.'],
   });
 }
+
+/**
+ * An idempotent plan: insert whichever of `count` backward-extremity rows are still missing.
+ * Made again after an interrupted per-chunk run, it completes the work.
+ */
+export async function buildMissingRowsPlan(db, count) {
+  const room = await db.main.queryOne('SELECT room_id FROM rooms ORDER BY room_id');
+  const have = new Set((await db.main.query("SELECT event_id FROM event_backward_extremities WHERE event_id LIKE '$bulk%'")).map((r) => r.event_id));
+  const rows = [];
+  for (let i = 0; i < count; i++) {
+    const id = `$bulk${String(i).padStart(6, '0')}:test`;
+    if (!have.has(id)) rows.push([id, room.room_id]);
+  }
+  const reason = { text: 'write-path test: bulk rows' };
+  return makePlan(db, {
+    command: 'test bulk',
+    steps: rows.length === 0 ? [] : [{ kind: 'insert', id: 'bulk', reason, database: 'main', table: 'event_backward_extremities', columns: ['event_id', 'room_id'], key: ['event_id', 'room_id'], count: rows.length, rows }],
+    verify: [{ id: 'all', description: `all ${count} rows present`, database: 'main', query: statement("SELECT count(*) FROM event_backward_extremities WHERE event_id LIKE '$bulk%'"), expect: count }],
+  });
+}
