@@ -4,8 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { collectSecrets } from './mask.js';
-import { addGlobalOptions, argvHasFlag, ENV_DB } from './options.js';
+import { addGlobalOptions, argvHasFlag } from './options.js';
 import { newContext, reportError, reportUsage, type CliContext } from './output.js';
 import { packageVersion } from './version.js';
 import { registerDemo } from './commands/demo.js';
@@ -48,9 +47,7 @@ function buildProgram(ctx: CliContext): Command {
 export async function run(argv: readonly string[]): Promise<ExitCode> {
   const json = argvHasFlag(argv, '--json');
   const debug = argvHasFlag(argv, '--debug');
-  const secrets = collectSecrets([...argv, process.env[ENV_DB], process.env.DATABASE_URL]);
-  if (process.env.PGPASSWORD) secrets.push(process.env.PGPASSWORD);
-  const ctx = newContext(secrets, json, debug);
+  const ctx = newContext(json, debug);
   const program = buildProgram(ctx);
   if (argv.length === 0) {
     process.stderr.write(program.helpInformation());

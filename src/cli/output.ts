@@ -13,14 +13,12 @@ export interface CliContext {
   debug: boolean;
   /** Set by `pdu` commands: malformed input is a usage error there (exit 2). */
   malformedInputIsUsage: boolean;
-  /** Passwords to mask in anything printed about a failure. */
-  secrets: string[];
   /** Exit code a successful command wants (0, or 1 for findings). */
   exitCode: ExitCode;
 }
 
-export function newContext(secrets: string[], json: boolean, debug: boolean): CliContext {
-  return { json, debug, malformedInputIsUsage: false, secrets, exitCode: EXIT.success };
+export function newContext(json: boolean, debug: boolean): CliContext {
+  return { json, debug, malformedInputIsUsage: false, exitCode: EXIT.success };
 }
 
 export function writeOut(text: string): void {
@@ -32,8 +30,8 @@ export function writeJson(value: unknown): void {
 }
 
 /** A warning on stderr (never on stdout, which may carry JSON). */
-export function warn(ctx: CliContext, message: string): void {
-  process.stderr.write(`synapse-doctor: warning: ${oneLine(scrub(message, ctx.secrets))}\n`);
+export function warn(_ctx: CliContext, message: string): void {
+  process.stderr.write(`synapse-doctor: warning: ${oneLine(scrub(message))}\n`);
 }
 
 function oneLine(text: string): string {
@@ -92,11 +90,11 @@ function causeChain(err: unknown): string {
 /** Prints a failure the one way the CLI prints failures and returns its exit code. */
 export function reportError(err: unknown, ctx: CliContext): ExitCode {
   const d = describe(err, ctx);
-  const message = oneLine(scrub(d.message, ctx.secrets));
-  const hint = d.hint === null ? null : oneLine(scrub(d.hint, ctx.secrets));
+  const message = oneLine(scrub(d.message));
+  const hint = d.hint === null ? null : oneLine(scrub(d.hint));
   let text = `synapse-doctor: ${message}\n`;
   if (hint !== null) text += `hint: ${hint}\n`;
-  if (ctx.debug) text += scrub(causeChain(err), ctx.secrets) + '\n';
+  if (ctx.debug) text += scrub(causeChain(err)) + '\n';
   process.stderr.write(text);
   if (ctx.json) writeJson({ error: { code: d.code, message, hint } });
   return d.exit;
@@ -104,7 +102,7 @@ export function reportError(err: unknown, ctx: CliContext): ExitCode {
 
 /** A usage error found by the argument parser (unknown flag, missing argument). */
 export function reportUsage(message: string, ctx: CliContext): ExitCode {
-  const line = oneLine(scrub(message.replace(/^error:\s*/, ''), ctx.secrets));
+  const line = oneLine(scrub(message.replace(/^error:\s*/, '')));
   const hint = 'run synapse-doctor --help (or synapse-doctor <command> --help) for usage';
   process.stderr.write(`synapse-doctor: ${line}\nhint: ${hint}\n`);
   if (ctx.json) writeJson({ error: { code: 'USAGE', message: line, hint } });

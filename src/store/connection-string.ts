@@ -12,20 +12,25 @@ export function isPostgresUrl(s: string): boolean {
   return PG_URL.test(s);
 }
 
-/** Replaces any password in a URL (user:pass@) or keyword form (password=…) with `***`. */
+/**
+ * The password positions of a connection string, and only those: a URL's `user:PASSWORD@` (any
+ * scheme; up to the last `@` of the authority, as URL parsers read it), a `password=` query
+ * parameter, and a libpq keyword `password=value` (quoted or not). Nothing else in a text is ever
+ * touched, so a password that happens to be a substring of a host, user or database name neither
+ * garbles the message nor reveals itself by what was masked.
+ */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^/?#\s]*)@/gi;
+const QUERY_PASSWORD = /([?&]password=)([^&#\s]*)/gi;
+const KEYWORD_PASSWORD = /(^|[\s,;(])(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s,;)]+)/gi;
+
+/** Replaces every password position (see above) with `***`. */
 export function maskConnectionString(s: string): string {
-  return s
-    .replace(/(postgres(?:ql)?:\/\/[^:@/?#\s]*:)([^@\s]*)(@)/gi, '$1***$3')
-    .replace(/(^|[?&\s])(password=)([^&\s]*)/gi, '$1$2***');
+  return s.replace(URL_PASSWORD, '$1***@').replace(QUERY_PASSWORD, '$1***').replace(KEYWORD_PASSWORD, '$1$2***');
 }
 
-/** Masks every password in free text that may quote a connection string (error messages). */
-export function maskSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = maskConnectionString(text);
-  for (const secret of secrets) {
-    if (secret && secret.length >= 1) out = out.split(secret).join('***');
-  }
-  return out;
+/** Masks the password positions of any connection string quoted in free text (error messages). */
+export function maskSecrets(text: string): string {
+  return maskConnectionString(text);
 }
 
 /**

@@ -9,7 +9,7 @@ import { SynapseDoctorError } from '../errors.js';
 import type { Engine, ReadEngine } from './engine/engine.js';
 import { PostgresEngine } from './engine/postgres/postgres-engine.js';
 import { SqliteEngine } from './engine/sqlite/sqlite-engine.js';
-import { describePostgresUrl, isPostgresUrl, passwordOfUrl, pgConfigFromUrl, urlWithoutPassword } from './connection-string.js';
+import { describePostgresUrl, isPostgresUrl, pgConfigFromUrl, urlWithoutPassword } from './connection-string.js';
 import { readHomeserverYaml, type DatabaseTarget } from './homeserver-yaml.js';
 import { hasTable } from './introspect.js';
 import { mapPostgresError, mapSqliteError } from './open-errors.js';
@@ -96,7 +96,7 @@ export async function openEngine(target: DatabaseTarget, write: boolean): Promis
   try {
     return await PostgresEngine.connect(pgConfigFromUrl(target.url), { readOnly: !write, description, locator: urlWithoutPassword(target.url) });
   } catch (e) {
-    throw mapPostgresError(e, description, [passwordOfUrl(target.url)]);
+    throw mapPostgresError(e, description);
   }
 }
 

@@ -7,10 +7,10 @@ import { maskSecrets } from '../../connection-string.js';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'ENOENT']);
 
-export function mapPostgresError(e: unknown, description: string, secrets: readonly (string | undefined)[] = []): SynapseDoctorError {
+export function mapPostgresError(e: unknown, description: string): SynapseDoctorError {
   if (isSynapseDoctorError(e)) return e;
   const code = (e as { code?: string }).code ?? '';
-  const raw = maskSecrets((e as Error).message ?? String(e), secrets).split('\n')[0];
+  const raw = maskSecrets((e as Error).message ?? String(e)).split('\n')[0];
   if (code === '28P01' || code === '28000') {
     return new SynapseDoctorError('DB_AUTH_FAILED', `authentication failed for ${description}: ${raw}`, {
       cause: e,
