@@ -3,7 +3,8 @@
  * `event_id` for v1/v2). https://spec.matrix.org/v1.16/server-server-api/#calculating-the-reference-hash-for-an-event
  */
 import { computeEventId } from '../matrix/event-id.js';
-import { asInput, parseObject, rulesFor } from './json-text.js';
+import { checkEventFormat } from '../matrix/event-format.js';
+import { asInput, malformed, parseObject, rulesFor } from './json-text.js';
 
 export interface EventIdResult {
   event_id: string;
@@ -12,5 +13,8 @@ export interface EventIdResult {
 export function pduEventId(text: string, roomVersion: string): EventIdResult {
   const rules = rulesFor(roomVersion);
   const event = parseObject(text, 'event');
+  // A v6+ event with an integer out of range is not a valid event: it has no id to compute.
+  const format = checkEventFormat(event, rules);
+  if (!format.valid) throw malformed(`event: ${format.reason}`);
   return { event_id: asInput('event', () => computeEventId(event, rules)) };
 }
