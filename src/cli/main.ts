@@ -11,6 +11,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPdu } from './commands/pdu.js';
 import { registerUndo } from './commands/undo.js';
+import { registerRejections } from './commands/rejections.js';
 
 const EXAMPLES = `
 Examples:
@@ -18,6 +19,7 @@ Examples:
   $ synapse-doctor inspect --db /var/lib/synapse/homeserver.db
   $ synapse-doctor inspect --config /etc/synapse/homeserver.yaml --room '!abc:example.org' --json
   $ SYNAPSE_DOCTOR_DB=postgres://synapse@localhost/synapse synapse-doctor inspect
+  $ synapse-doctor rejections --db homeserver.db --room '!abc:example.org'
   $ synapse-doctor pdu event-id --room-version 10 event.json
   $ cat event.json | synapse-doctor pdu check-hash --json
   $ synapse-doctor undo homeserver.db.synapse-doctor-unreject-20261201T120000Z.journal.jsonl --apply
@@ -37,6 +39,7 @@ function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', EXAMPLES);
   addGlobalOptions(program);
   registerInspect(program, ctx);
+  registerRejections(program, ctx);
   registerDemo(program, ctx);
   registerPdu(program, ctx);
   registerUndo(program, ctx);

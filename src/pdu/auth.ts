@@ -53,6 +53,12 @@ export function pduAuth(eventText: string, listText: string, options: AuthOption
   const result = asInput('auth check', () =>
     options.mode === 'auth-events' ? checkAuthEvents(event, list, rules) : checkAgainstState(event, stateMap(list), rules),
   );
+  if (result.outcome === 'undecided') {
+    // Incomplete input, not a denial by any rule of the spec.
+    throw new SynapseDoctorError('BAD_INPUT', printable(`incomplete input: the event cites ${result.missing.join(', ')}, which ${options.mode === 'auth-events' ? '--auth-events' : '--state'} does not hold; cannot decide`), {
+      hint: options.mode === 'auth-events' ? 'Give every event listed in its auth_events (room version 12: and the create event).' : 'Give the room state before the event, create event included.',
+    });
+  }
   const number = specRuleNumber(result.rule, rules);
   return {
     allowed: result.allowed,

@@ -6,7 +6,7 @@
  */
 import type { Engine, ReadEngine } from '../store/engine/engine.js';
 import { planEventSearch, planIdBookkeeping, planInsertRows, type IdBookkeeping, type SynapseRow } from '../store/writers/synapse-rows.js';
-import { storeFromEngine } from '../store/open.js';
+import { storeFromEngine, type SynapseDatabase } from '../store/open.js';
 import { applyPlan } from '../plan/apply.js';
 import { makePlan } from '../plan/make-plan.js';
 import type { Reason, Step } from '../plan/plan.js';
@@ -27,6 +27,8 @@ export interface WriteSummary {
   readonly stateGroups: number;
 }
 
+const stores = new WeakMap<Engine, SynapseDatabase>();
+
 const SIMULATED: Reason = { text: 'simulated homeserver: rows as Synapse writes them' };
 
 /** Insert steps for a batch's tables in `order` (foreign keys, triggers), then the rest, then event_search. */
@@ -44,7 +46,8 @@ export async function planBatch(engine: ReadEngine, batch: RowBatch, order: read
  * taken).
  */
 export async function applySimulatorSteps(engine: Engine, command: string, steps: readonly Step[], ids?: IdBookkeeping): Promise<void> {
-  const store = await storeFromEngine(engine);
+  let store = stores.get(engine);
+  if (!store) stores.set(engine, (store = await storeFromEngine(engine))); // the schema is fixed while we write
   const all = ids ? [...steps, ...(await planIdBookkeeping(engine, ids, { reason: SIMULATED, idPrefix: 'ids-' }))] : steps;
   await applyPlan(store, makePlan(store, { command, steps: all }), { journal: false, skipLivenessCheck: true });
 }

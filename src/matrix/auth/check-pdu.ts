@@ -18,7 +18,7 @@ import { stateKeyOf, stateKeyOfPdu } from '../pdu.js';
 import type { RoomVersionRules } from '../room-versions.js';
 import { authTypesForEvent } from './auth-events-selection.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
-import { deny } from './auth-result.js';
+import { deny, undecided } from './auth-result.js';
 import { checkAuthRules, checkRoomIdIsCreate, denyNoCreate, runAuthRules } from './check-auth-rules.js';
 import { PASS } from './pass-steps.js';
 import { CREATE_KEY } from './power-levels.js';
@@ -36,18 +36,25 @@ export function checkAuthEvents(event: Pdu, authEvents: readonly Pdu[], rules: R
   // v12 rule 2 comes before the rules about the list (rule 3): the room id names the create event.
   let create: Pdu | undefined;
   if (rules.roomIdFromCreateEvent) {
-    create = byId.get('$' + event.room_id.slice(1));
+    const createId = '$' + event.room_id.slice(1);
+    create = byId.get(createId);
+    // Not at hand: we cannot tell whether the room id names an accepted create event.
+    if (create === undefined && typeof event.room_id === 'string' && event.room_id.startsWith('!')) return undecided([createId], trace);
     if (create === undefined || create.type !== 'm.room.create' || create.state_key !== '') return denyNoCreate(event, rules, trace);
     const refused = checkRoomIdIsCreate(event, create, trace);
     if (refused !== undefined) return refused;
   }
 
+  // Every cited auth event must be at hand before any rule can be applied; otherwise the outcome is
+  // undecided (not a denial: the spec has no such rule, a server would fetch them).
   const listed: Pdu[] = [];
+  const missing: string[] = [];
   for (const id of event.auth_events) {
     const e = byId.get(id);
-    if (e === undefined) return deny('auth-events.missing', `auth event ${id} is not available`, trace);
-    listed.push(e);
+    if (e === undefined) missing.push(id);
+    else listed.push(e);
   }
+  if (missing.length > 0) return undecided(missing, trace);
   trace.push(PASS['auth-events.missing']);
 
   // At most a handful of auth events: pairwise scans beat building string keys on this hot path.

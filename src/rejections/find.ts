@@ -1,0 +1,369 @@
+/**
+ * `findRejections`: every rejected event of a database (or one room), classified
+ * (classify.ts) and grouped into chains. A chain is a root (own merit or unexplained) and every
+ * event rejected transitively because of it: inherited events whose rejected auth events lead,
+ * through other inherited events, to that root. Read-only: it takes a ReadStore.
+ *
+ * Reading: the rejected events with their JSON (one streamed query), then the events they cite and
+ * the prev events of candidate roots, by id in batches; state groups for the state before a root.
+ * Every other event's JSON is left unread, except accepted events in a chain's time span (who was
+ * still heard meanwhile).
+ */
+import { SynapseDoctorError } from '../errors.js';
+import { authTypesForEvent, CREATE_KEY, POWER_LEVELS_KEY } from '../matrix/auth/index.js';
+import { domainOf } from '../matrix/auth/ids.js';
+import { parseJson } from '../matrix/canonical-json.js';
+import { isJsonObject, stateKeyOf, toPdu, type JsonObject, type Pdu } from '../matrix/pdu.js';
+import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
+import { encodeBase64 } from '../matrix/base64.js';
+import type { KeyRing } from '../matrix/signatures.js';
+import { resolveState } from '../matrix/state-res/index.js';
+import { impliedCreateEventId } from '../matrix/state-res/event-access.js';
+import { findEventsByIds, findVerifyKeys, iterateAcceptedInWindow, iterateRejectedEvents, type StoredEventRow } from '../store/readers/rejections.js';
+import { StateGroupReader } from '../store/readers/state-groups.js';
+import type { ReadStore } from '../store/open.js';
+import { roomExists } from '../store/readers/inspect.js';
+import { classifyRejected, type Classification, type KnownEvent, type RejectionClass } from './classify.js';
+
+export interface RejectedEventReport {
+  readonly event_id: string;
+  readonly type: string;
+  readonly state_key: string | null;
+  readonly sender: string;
+  readonly origin_server_ts: number;
+  readonly depth: number;
+  /** rejections.reason as stored (e.g. auth_error). */
+  readonly stored_reason: string;
+  readonly class: RejectionClass;
+  /** Chain roots it depends on (inherited events). */
+  readonly roots: readonly string[];
+  readonly classification: Classification;
+}
+
+export interface ChainReport {
+  readonly root: RejectedEventReport;
+  readonly verdict: 'looks-wrong' | 'genuinely-invalid';
+  readonly verdict_text: string;
+  readonly dependents: {
+    readonly count: number;
+    readonly event_ids: readonly string[];
+    readonly by_type: Readonly<Record<string, number>>;
+    readonly by_server: Readonly<Record<string, number>>;
+  };
+  /** origin_server_ts of the first and last event of the chain. */
+  readonly span: { readonly from: number; readonly to: number };
+  /** Accepted events in the span, per sender server, and the power-levels events they cited. */
+  readonly accepted_meanwhile: readonly { readonly server: string; readonly events: number; readonly power_levels: readonly string[] }[];
+}
+
+export interface RoomRejections {
+  readonly room_id: string;
+  readonly room_version: string | null;
+  readonly rejected: number;
+  readonly chains: readonly ChainReport[];
+  /** Rejected events that belong to no chain: undecided ones, and inherited ones whose root is undecided. */
+  readonly unattached: readonly RejectedEventReport[];
+  readonly by_class: Readonly<Record<RejectionClass, number>>;
+}
+
+export interface RejectionsReport {
+  readonly format: 1;
+  readonly rooms: readonly RoomRejections[];
+  readonly totals: { readonly rejected: number; readonly chains: number; readonly looks_wrong: number };
+}
+
+export interface FindRejectionsOptions {
+  readonly roomId?: string;
+  /** Only chains whose root is at or after this time (ms since the epoch). */
+  readonly since?: number;
+}
+
+/** The verify keys this server stored, as a KeyRing. */
+async function keyRing(store: ReadStore): Promise<KeyRing> {
+  const ring: KeyRing = Object.create(null) as KeyRing;
+  for (const k of await findVerifyKeys(store.main)) {
+    if (!Object.hasOwn(ring, k.server_name)) ring[k.server_name] = Object.create(null) as KeyRing[string];
+    ring[k.server_name]![k.key_id] = { key: encodeBase64(k.verify_key), ...(k.ts_valid_until_ms !== null ? { valid_until_ts: k.ts_valid_until_ms } : {}) };
+  }
+  return ring;
+}
+
+function rulesOf(version: string | null, roomId: string): RoomVersionRules {
+  try {
+    return roomVersionRules(version ?? '');
+  } catch {
+    throw new SynapseDoctorError('DB_NOT_SYNAPSE', `room ${roomId} has room version ${JSON.stringify(version)}, which synapse-doctor does not know`);
+  }
+}
+
+function parseRaw(row: StoredEventRow): JsonObject | undefined {
+  try {
+    const v = parseJson(row.json);
+    return isJsonObject(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stored events as the classifier sees them, loaded on demand and kept (auth events repeat). */
+class EventCache {
+  private readonly events = new Map<string, KnownEvent | null>();
+  readonly rows = new Map<string, StoredEventRow>();
+  constructor(private readonly store: ReadStore) {}
+
+  async ensure(ids: Iterable<string>): Promise<void> {
+    const wanted = [...new Set(ids)].filter((id) => !this.events.has(id));
+    if (wanted.length === 0) return;
+    const found = await findEventsByIds(this.store.main, this.store.schema.capabilities, wanted);
+    for (const id of wanted) {
+      const row = found.get(id);
+      if (row) this.add(row);
+      else this.events.set(id, null);
+    }
+  }
+
+  add(row: StoredEventRow): void {
+    this.rows.set(row.event_id, row);
+    const raw = parseRaw(row);
+    if (!raw) {
+      this.events.set(row.event_id, null);
+      return;
+    }
+    try {
+      const pdu = toPdu(raw, rulesOf(row.room_version, row.room_id), row.event_id);
+      this.events.set(row.event_id, { pdu, rejected: row.rejection !== null });
+    } catch {
+      this.events.set(row.event_id, null);
+    }
+  }
+
+  get(id: string): KnownEvent | undefined {
+    return this.events.get(id) ?? undefined;
+  }
+}
+
+/** The state before an event: its prev events' states after them, resolved when they differ. */
+async function stateBefore(pdu: Pdu, rules: RoomVersionRules, cache: EventCache, groups: StateGroupReader): Promise<{ state: ReadonlyMap<string, Pdu> } | { unknown: string }> {
+  if (pdu.prev_events.length === 0) return { unknown: 'it has no prev events' };
+  await cache.ensure(pdu.prev_events);
+  const sets: Map<string, string>[] = [];
+  const seen = new Set<number>();
+  for (const prev of pdu.prev_events) {
+    const row = cache.rows.get(prev);
+    if (!row) return { unknown: `prev event ${prev} is not stored here` };
+    if (row.state_group === null) return { unknown: `prev event ${prev} has no state group (an outlier)` };
+    if (seen.has(row.state_group)) continue;
+    seen.add(row.state_group);
+    sets.push(await groups.read(row.state_group));
+  }
+  let ids: ReadonlyMap<string, string> = sets[0]!;
+  if (sets.length > 1) {
+    // Every event of the state sets and its auth chain, for state resolution (the auth difference
+    // is taken over the full auth chains of the sets, not only of the conflicted events).
+    const members = new Set<string>();
+    for (const s of sets) for (const v of s.values()) members.add(v);
+    let frontier = [...members];
+    const loaded = new Set<string>();
+    while (frontier.length > 0) {
+      await cache.ensure(frontier);
+      const next: string[] = [];
+      for (const id of frontier) {
+        loaded.add(id);
+        for (const a of cache.get(id)?.pdu.auth_events ?? []) if (!loaded.has(a)) next.push(a);
+      }
+      frontier = [...new Set(next)];
+    }
+    ids = resolveState({
+      stateSets: sets,
+      rules,
+      fetchEvent: (id) => {
+        const k = cache.get(id);
+        return k ? (k.rejected ? { ...k.pdu, rejected: true } : k.pdu) : undefined;
+      },
+    });
+  }
+  const needed = [CREATE_KEY, ...authTypesForEvent(pdu, rules).map(([t, k]) => stateKeyOf(t, k))];
+  const neededIds = needed.map((k) => ids.get(k)).filter((x): x is string => x !== undefined);
+  await cache.ensure(neededIds);
+  const state = new Map<string, Pdu>();
+  for (const key of needed) {
+    const id = ids.get(key);
+    const k = id ? cache.get(id) : undefined;
+    if (k) state.set(key, k.pdu);
+  }
+  return { state };
+}
+
+function count(into: Record<string, number>, key: string): void {
+  into[key] = (into[key] ?? 0) + 1;
+}
+
+export async function findRejections(store: ReadStore, options: FindRejectionsOptions = {}): Promise<RejectionsReport> {
+  if (options.roomId !== undefined && !(await roomExists(store.main, options.roomId))) {
+    throw new SynapseDoctorError('ROOM_NOT_FOUND', `room ${options.roomId} is not in this database`);
+  }
+  const keys = await keyRing(store);
+  const cache = new EventCache(store);
+  const groups = new StateGroupReader(store.state);
+  const byRoom = new Map<string, { version: string | null; events: RejectedEventReport[] }>();
+  let batch: StoredEventRow[] = [];
+  const classifyBatch = async (): Promise<void> => {
+    for (const row of batch) cache.add(row);
+    const cited: string[] = [];
+    for (const row of batch) {
+      const pdu = cache.get(row.event_id)?.pdu;
+      if (!pdu) continue;
+      for (const a of pdu.auth_events) cited.push(a);
+      // v12: the create event is implied by the room id, not listed
+      if (rulesOf(row.room_version, row.room_id).roomIdFromCreateEvent) cited.push(impliedCreateEventId(pdu.room_id));
+    }
+    await cache.ensure(cited);
+    for (const row of batch) {
+      const rules = rulesOf(row.room_version, row.room_id);
+      const raw = parseRaw(row);
+      let room = byRoom.get(row.room_id);
+      if (!room) byRoom.set(row.room_id, (room = { version: row.room_version, events: [] }));
+      const classification = raw
+        ? await classifyRejected({
+            eventId: row.event_id,
+            raw,
+            rules,
+            keys,
+            lookup: (id) => cache.get(id),
+            stateBefore: async () => {
+              const k = cache.get(row.event_id);
+              return k ? stateBefore(k.pdu, rules, cache, groups) : { unknown: 'not parsable' };
+            },
+          })
+        : malformedClassification();
+      room.events.push({
+        event_id: row.event_id,
+        type: row.type,
+        state_key: row.state_key,
+        sender: row.sender,
+        origin_server_ts: row.origin_server_ts,
+        depth: row.depth,
+        stored_reason: row.rejection ?? '',
+        class: classification.class,
+        roots: [],
+        classification,
+      });
+    }
+    batch = [];
+  };
+  for await (const row of iterateRejectedEvents(store.main, store.schema.capabilities, options.roomId)) {
+    batch.push(row);
+    if (batch.length >= 1000) await classifyBatch();
+  }
+  await classifyBatch();
+
+  const rooms: RoomRejections[] = [];
+  for (const [roomId, room] of byRoom) rooms.push(await chainsOf(store, roomId, room.version, room.events, options));
+  rooms.sort((a, b) => b.chains.filter((c) => c.verdict === 'looks-wrong').length - a.chains.filter((c) => c.verdict === 'looks-wrong').length || b.rejected - a.rejected);
+  const chains = rooms.flatMap((r) => r.chains);
+  return {
+    format: 1,
+    rooms,
+    totals: { rejected: rooms.reduce((n, r) => n + r.rejected, 0), chains: chains.length, looks_wrong: chains.filter((c) => c.verdict === 'looks-wrong').length },
+  };
+}
+
+function malformedClassification(): Classification {
+  const skipped = { outcome: 'skipped' as const, reason: 'not run' };
+  return {
+    class: 'own-merit', cites_rejected: [], missing: [],
+    checks: { format: { ok: false, note: 'the stored JSON is not a JSON object' }, signatures: { ok: null, note: 'not run' }, hash: { ok: null, note: 'not run' }, auth_events: skipped, state_before: skipped },
+    explanation: 'step 1: the stored JSON is not a JSON object',
+  };
+}
+
+async function chainsOf(store: ReadStore, roomId: string, version: string | null, events: RejectedEventReport[], options: FindRejectionsOptions): Promise<RoomRejections> {
+  const byId = new Map(events.map((e) => [e.event_id, e]));
+  const isRoot = (e: RejectedEventReport): boolean => e.class === 'own-merit' || e.class === 'unexplained';
+  // Roots of each inherited event: follow its rejected auth events until roots are reached.
+  const memo = new Map<string, Set<string>>();
+  const rootsOf = (id: string, path: Set<string>): Set<string> => {
+    const cached = memo.get(id);
+    if (cached) return cached;
+    const e = byId.get(id);
+    const out = new Set<string>();
+    if (!e || path.has(id)) return out;
+    if (isRoot(e)) out.add(id);
+    else if (e.class === 'inherited') {
+      path.add(id);
+      for (const c of e.classification.cites_rejected) for (const r of rootsOf(c, path)) out.add(r);
+      path.delete(id);
+    }
+    memo.set(id, out);
+    return out;
+  };
+  const withRoots = events.map((e) => (e.class === 'inherited' ? { ...e, roots: [...rootsOf(e.event_id, new Set())] } : e));
+  const chains: ChainReport[] = [];
+  for (const root of withRoots.filter(isRoot)) {
+    if (options.since !== undefined && root.origin_server_ts < options.since) continue;
+    const deps = withRoots.filter((e) => e.roots.includes(root.event_id));
+    const byType: Record<string, number> = {};
+    const byServer: Record<string, number> = {};
+    for (const d of deps) {
+      count(byType, d.type);
+      count(byServer, domainOf(d.sender) ?? '?');
+    }
+    const times = [root, ...deps].map((e) => e.origin_server_ts);
+    const span = { from: Math.min(...times), to: Math.max(...times) };
+    const looksWrong = root.class === 'unexplained';
+    chains.push({
+      root,
+      verdict: looksWrong ? 'looks-wrong' : 'genuinely-invalid',
+      verdict_text: looksWrong
+        ? 'the root passes the spec\'s auth rules against its own auth events and the state before it: this rejection looks wrong'
+        : `the root is genuinely invalid: keep it${deps.length ? ` (its ${deps.length} dependents were rightly rejected with it)` : ''}`,
+      dependents: { count: deps.length, event_ids: deps.map((d) => d.event_id), by_type: byType, by_server: byServer },
+      span,
+      accepted_meanwhile: await acceptedMeanwhile(store, roomId, span),
+    });
+  }
+  const inChain = new Set(chains.flatMap((c) => [c.root.event_id, ...c.dependents.event_ids]));
+  const byClass: Record<RejectionClass, number> = { inherited: 0, 'own-merit': 0, unexplained: 0, undecided: 0 };
+  for (const e of withRoots) byClass[e.class]++;
+  chains.sort((a, b) => (a.verdict === b.verdict ? a.span.from - b.span.from : a.verdict === 'looks-wrong' ? -1 : 1));
+  return {
+    room_id: roomId,
+    room_version: version,
+    rejected: events.length,
+    chains,
+    unattached: withRoots.filter((e) => !inChain.has(e.event_id) && !isRoot(e)),
+    by_class: byClass,
+  };
+}
+
+/** Who was still accepted while the chain was being rejected, and which power levels they cited. */
+async function acceptedMeanwhile(store: ReadStore, roomId: string, span: { from: number; to: number }): Promise<ChainReport['accepted_meanwhile']> {
+  const perServer = new Map<string, { events: number; cites: Set<string> }>();
+  const cited = new Set<string>();
+  for await (const e of iterateAcceptedInWindow(store.main, store.schema.capabilities, roomId, span.from, span.to)) {
+    const server = domainOf(e.sender) ?? '?';
+    let s = perServer.get(server);
+    if (!s) perServer.set(server, (s = { events: 0, cites: new Set() }));
+    s.events++;
+    try {
+      const raw = JSON.parse(e.json) as { auth_events?: unknown };
+      if (Array.isArray(raw.auth_events)) {
+        for (const a of raw.auth_events) {
+          const id = typeof a === 'string' ? a : Array.isArray(a) && typeof a[0] === 'string' ? a[0] : undefined;
+          if (id) {
+            s.cites.add(id);
+            cited.add(id);
+          }
+        }
+      }
+    } catch {
+      // unreadable JSON: counted, cites nothing
+    }
+  }
+  const types = await findEventsByIds(store.main, store.schema.capabilities, cited);
+  const isPl = (id: string): boolean => {
+    const t = types.get(id);
+    return t !== undefined && stateKeyOf(t.type, t.state_key ?? '') === POWER_LEVELS_KEY && t.state_key !== null;
+  };
+  return [...perServer].map(([server, s]) => ({ server, events: s.events, power_levels: [...s.cites].filter(isPl) })).sort((a, b) => b.events - a.events);
+}

@@ -1,0 +1,2 @@
+export { findRejections, type ChainReport, type FindRejectionsOptions, type RejectedEventReport, type RejectionsReport, type RoomRejections } from './find.js';
+export { classifyRejected, type Classification, type RejectionClass } from './classify.js';
