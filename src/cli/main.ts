@@ -12,6 +12,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerPdu } from './commands/pdu.js';
 import { registerUndo } from './commands/undo.js';
 import { registerRejections } from './commands/rejections.js';
+import { registerExplain } from './commands/explain.js';
 
 const EXAMPLES = `
 Examples:
@@ -20,6 +21,7 @@ Examples:
   $ synapse-doctor inspect --config /etc/synapse/homeserver.yaml --room '!abc:example.org' --json
   $ SYNAPSE_DOCTOR_DB=postgres://synapse@localhost/synapse synapse-doctor inspect
   $ synapse-doctor rejections --db homeserver.db --room '!abc:example.org'
+  $ synapse-doctor explain --db homeserver.db '$rootEventId'
   $ synapse-doctor pdu event-id --room-version 10 event.json
   $ cat event.json | synapse-doctor pdu check-hash --json
   $ synapse-doctor undo homeserver.db.synapse-doctor-unreject-20261201T120000Z.journal.jsonl --apply
@@ -40,6 +42,7 @@ function buildProgram(ctx: CliContext): Command {
   addGlobalOptions(program);
   registerInspect(program, ctx);
   registerRejections(program, ctx);
+  registerExplain(program, ctx);
   registerDemo(program, ctx);
   registerPdu(program, ctx);
   registerUndo(program, ctx);

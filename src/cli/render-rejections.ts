@@ -1,5 +1,5 @@
 /** Human rendering of the rejections report: per room, each chain's root, why, its dependents and the verdict. */
-import type { ChainReport, RejectedEventReport, RejectionsReport } from '../rejections/index.js';
+import type { ChainReport, EventExplanation, RejectedEventReport, RejectionsReport } from '../rejections/index.js';
 import { printable } from './table.js';
 
 const p = printable;
@@ -74,6 +74,44 @@ export function renderRejectionsText(report: RejectionsReport): string {
   }
   if (t.looks_wrong > 0) {
     lines.push('', 'A chain that looks wrong can be cured room by room (coming next: `unreject --room ROOM --root EVENT_ID`).');
+  }
+  return lines.join('\n') + '\n';
+}
+
+function relatedLine(e: EventExplanation['auth_events'][number]): string {
+  if (!e.stored) return `${p(e.event_id)}  NOT STORED here`;
+  const key = e.state_key === null || e.state_key === undefined ? '' : ` [${p(JSON.stringify(e.state_key))}]`;
+  const status = e.rejected ? `REJECTED (${p(e.rejected)})` : e.outlier ? 'accepted, outlier' : 'accepted';
+  return `${p(e.event_id)}  ${p(e.type ?? '?')}${key} from ${p(e.sender ?? '?')}: ${status}`;
+}
+
+export function renderExplanationText(x: EventExplanation): string {
+  const lines: string[] = [];
+  const key = x.state_key === null ? '' : ` [${p(JSON.stringify(x.state_key))}]`;
+  lines.push(`${p(x.event_id)}  ${p(x.type)}${key} from ${p(x.sender)}`);
+  lines.push(`  room ${p(x.room_id)} (version ${p(x.room_version ?? '?')}), depth ${x.depth}, stream ordering ${x.stream_ordering}, sent ${iso(x.origin_server_ts)}`);
+  const where = [
+    x.rejected ? `REJECTED (${p(x.rejected)})` : 'accepted',
+    x.outlier ? 'an outlier' : 'in the timeline',
+    ...(x.soft_failed ? ['soft-failed'] : []),
+    x.in_current_state ? 'in the current state' : x.state_key !== null ? 'not in the current state' : '',
+    ...(x.forward_extremity ? ['a forward extremity'] : []),
+    ...(x.redacted_by.length ? [`redacted by ${x.redacted_by.map((r) => `${p(r.event_id)}${r.have_censored ? ' (pruned)' : ''}`).join(', ')}`] : []),
+  ].filter((s) => s !== '');
+  lines.push(`  ${where.join('; ')}`);
+  const c = x.checks;
+  if (x.rejected) lines.push(`  why: ${c.class}: ${p(c.explanation)}`);
+  else lines.push(`  re-checked now: ${c.class === 'unexplained' ? 'passes every check on receipt' : p(c.explanation)}`);
+  lines.push('  checks on receipt, in the spec\'s order:');
+  lines.push(...checkLines({ classification: c } as RejectedEventReport, '    '));
+  lines.push(`  auth events (${x.auth_events.length}):`);
+  for (const a of x.auth_events) lines.push(`    ${relatedLine(a)}`);
+  lines.push(`  prev events (${x.prev_events.length}):`);
+  for (const a of x.prev_events) lines.push(`    ${relatedLine(a)}`);
+  if (x.state_group === null) lines.push('  state group: none (an outlier, or not stored)');
+  else {
+    lines.push(`  state group ${x.state_group} (${x.rejected ? 'the state before it' : 'the state after it'}), for the keys its authorization depends on:`);
+    for (const s of x.state_for_auth) lines.push(`    ${p(s.type)} [${p(JSON.stringify(s.state_key))}]: ${s.event_id === null ? 'none' : `${p(s.event_id)}${s.rejected ? ` REJECTED (${p(s.rejected)})` : ''}`}`);
   }
   return lines.join('\n') + '\n';
 }

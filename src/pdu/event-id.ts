@@ -4,17 +4,23 @@
  */
 import { computeEventId } from '../matrix/event-id.js';
 import { checkEventFormat } from '../matrix/event-format.js';
-import { asInput, malformed, parseObject, rulesFor } from './json-text.js';
+import { asInput, parseObject, printable, rulesFor } from './json-text.js';
 
 export interface EventIdResult {
   event_id: string;
+  /**
+   * Set when the event is not valid on receipt in its room version (v6+: an integer beyond
+   * canonical JSON's range). The id is still computed, as Synapse computes the ids of stored events
+   * with its relaxed serializer in every room version (its test
+   * `test_calculate_event_id_big_int_is_relaxed`, element-hq/synapse#19816).
+   */
+  invalid?: string;
 }
 
 export function pduEventId(text: string, roomVersion: string): EventIdResult {
   const rules = rulesFor(roomVersion);
   const event = parseObject(text, 'event');
-  // A v6+ event with an integer out of range is not a valid event: it has no id to compute.
   const format = checkEventFormat(event, rules);
-  if (!format.valid) throw malformed(`event: ${format.reason}`);
-  return { event_id: asInput('event', () => computeEventId(event, rules)) };
+  const eventId = asInput('event', () => computeEventId(event, rules));
+  return format.valid ? { event_id: eventId } : { event_id: eventId, invalid: printable(format.reason) };
 }

@@ -79,7 +79,7 @@ export interface FindRejectionsOptions {
 }
 
 /** The verify keys this server stored, as a KeyRing. */
-async function keyRing(store: ReadStore): Promise<KeyRing> {
+export async function keyRing(store: ReadStore): Promise<KeyRing> {
   const ring: KeyRing = Object.create(null) as KeyRing;
   for (const k of await findVerifyKeys(store.main)) {
     if (!Object.hasOwn(ring, k.server_name)) ring[k.server_name] = Object.create(null) as KeyRing[string];
@@ -106,7 +106,7 @@ function parseRaw(row: StoredEventRow): JsonObject | undefined {
 }
 
 /** Stored events as the classifier sees them, loaded on demand and kept (auth events repeat). */
-class EventCache {
+export class EventCache {
   private readonly events = new Map<string, KnownEvent | null>();
   readonly rows = new Map<string, StoredEventRow>();
   constructor(private readonly store: ReadStore) {}
@@ -143,7 +143,7 @@ class EventCache {
 }
 
 /** The state before an event: its prev events' states after them, resolved when they differ. */
-async function stateBefore(pdu: Pdu, rules: RoomVersionRules, cache: EventCache, groups: StateGroupReader): Promise<{ state: ReadonlyMap<string, Pdu> } | { unknown: string }> {
+export async function stateBefore(pdu: Pdu, rules: RoomVersionRules, cache: EventCache, groups: StateGroupReader): Promise<{ state: ReadonlyMap<string, Pdu> } | { unknown: string }> {
   if (pdu.prev_events.length === 0) return { unknown: 'it has no prev events' };
   await cache.ensure(pdu.prev_events);
   const sets: Map<string, string>[] = [];

@@ -28,12 +28,14 @@ describe('event format: canonical JSON integers (v6+)', () => {
     expect(r.valid).toBe(false);
   });
 
-  it('pdu event-id --room-version 6+ refuses such an event (exit 2, one line); v5 computes its id', async () => {
+  it('pdu event-id --room-version 6+ computes the id (as Synapse does for stored events) and warns that the event is not valid on receipt', async () => {
     const text = JSON.stringify({ type: 'm.room.message', sender: '@a:x', room_id: '!r:x', depth: 3, origin_server_ts: 1, prev_events: [], auth_events: [], content: { body: 'x' } }).replace('"depth":3', '"depth":9007199254740993');
     const v10 = await runCli(['pdu', 'event-id', '--room-version', '10'], { input: text });
-    expect(v10.code).toBe(2);
-    expect(v10.stderr).toMatch(/^synapse-doctor: event: depth holds 9007199254740993, outside canonical JSON's integer range/);
+    expect(v10.code).toBe(0);
+    expect(v10.stdout).toMatch(/^\$[A-Za-z0-9_-]{43}\n$/);
+    expect(v10.stderr).toMatch(/^synapse-doctor: warning: not a valid event on receipt in room version 10: depth holds 9007199254740993, outside canonical JSON's integer range/);
     const v5 = await runCli(['pdu', 'event-id', '--room-version', '5'], { input: text });
     expect(v5.code, v5.stderr).toBe(0);
+    expect(v5.stderr).toBe('');
   });
 });

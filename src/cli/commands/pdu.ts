@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
 import { readInput } from '../input.js';
 import { globalOptions } from '../options.js';
-import { writeJson, writeOut, type CliContext } from '../output.js';
+import { warn, writeJson, writeOut, type CliContext } from '../output.js';
 import { printable, renderTable } from '../table.js';
 
 type Opts = Record<string, string | undefined>;
@@ -37,9 +37,11 @@ export function registerPdu(program: Command, ctx: CliContext): void {
     .requiredOption('--room-version <version>', 'room version of the event')
     .action(async (file: string | undefined, opts: Opts, cmd: Command) => {
       const { pduEventId } = await pduLib();
-      const result = pduEventId(await readInput(file, 'event'), opts.roomVersion!);
-      if (globalOptions(cmd).json) writeJson(result);
-      else writeOut(result.event_id);
+      const { event_id, invalid } = pduEventId(await readInput(file, 'event'), opts.roomVersion!);
+      // Not valid on receipt, but stored events still have ids (as Synapse computes them): say so on stderr.
+      if (invalid !== undefined) warn(ctx, `not a valid event on receipt in room version ${opts.roomVersion}: ${invalid}; its id is computed as Synapse computes ids of stored events`);
+      if (globalOptions(cmd).json) writeJson({ event_id });
+      else writeOut(event_id);
     });
 
   pdu

@@ -120,3 +120,25 @@ export async function* iterateAcceptedInWindow(engine: ReadEngine, caps: Pick<Sc
     yield { event_id: r.event_id as string, sender: r.sender as string, json: typeof r.json === 'string' ? r.json : Buffer.from(r.json as Uint8Array).toString('utf8') };
   }
 }
+
+export interface EventFacts {
+  in_current_state: boolean;
+  forward_extremity: boolean;
+  internal_metadata: string | null;
+  /** Redaction events that redact it, and whether Synapse has pruned its JSON. */
+  redacted_by: { event_id: string; have_censored: boolean }[];
+}
+
+/** Where one event stands on this server: current state, extremities, metadata, redactions. */
+export async function findEventFacts(engine: ReadEngine, eventId: string): Promise<EventFacts> {
+  const cs = await engine.queryOne(statement('SELECT 1 AS one FROM current_state_events WHERE event_id = ?', [eventId]));
+  const fx = await engine.queryOne(statement('SELECT 1 AS one FROM event_forward_extremities WHERE event_id = ?', [eventId]));
+  const meta = await engine.queryOne<{ internal_metadata: string | null }>(statement('SELECT internal_metadata FROM event_json WHERE event_id = ?', [eventId]));
+  const red = await engine.query<{ event_id: string; have_censored: boolean | number }>(statement('SELECT event_id, have_censored FROM redactions WHERE redacts = ? ORDER BY event_id', [eventId]));
+  return {
+    in_current_state: cs !== undefined,
+    forward_extremity: fx !== undefined,
+    internal_metadata: meta?.internal_metadata ?? null,
+    redacted_by: red.map((r) => ({ event_id: r.event_id, have_censored: r.have_censored === true || r.have_censored === 1 })),
+  };
+}

@@ -42,9 +42,8 @@ describe('checkAuthEvents (receipt step 4)', () => {
     const create = get('m.room.create', '');
     const ids = [get('m.room.power_levels', '').event_id, get('m.room.member', CAROL).event_id, '$gone:x.example'];
     const both = checkAuthEvents(pdu(b.ev('m.room.message', CAROL, {}, { auth: ids })), pdus.filter((e) => e !== create), rules);
-    // without the create event at hand nothing can be decided, before any rule about the list
-    expect(both).toMatchObject({ allowed: false, outcome: 'undecided', rule: 'auth-events.missing', missing: [create.event_id] });
-    expect(both.trace).toEqual([{ rule: 'auth-events.missing', outcome: 'undecided', note: both.reason }]);
+    expect(both).toMatchObject({ allowed: false, rule: 'room-id.create-event' });
+    expect(both.trace).toEqual([{ rule: 'room-id.create-event', outcome: 'deny', note: both.reason }]);
     const listOnly = checkAuthEvents(pdu(b.ev('m.room.message', CAROL, {}, { auth: ids })), pdus, rules);
     expect(listOnly).toMatchObject({ allowed: false, outcome: 'undecided', rule: 'auth-events.missing', missing: ['$gone:x.example'] });
     expect(listOnly.trace.map((s) => `${s.rule}:${s.outcome}`)).toEqual(['room-id.create-event:pass', 'auth-events.missing:undecided']);
