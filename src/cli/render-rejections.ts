@@ -110,7 +110,10 @@ export function renderExplanationText(x: EventExplanation): string {
   for (const a of x.prev_events) lines.push(`    ${relatedLine(a)}`);
   if (x.state_group === null) lines.push('  state group: none (an outlier, or not stored)');
   else {
-    lines.push(`  state group ${x.state_group} (${x.rejected ? 'the state before it' : 'the state after it'}), for the keys its authorization depends on:`);
+    const which = x.state_group_holds_event
+      ? `holds this event: the state after it${x.rejected ? ', as written when it was still accepted' : ''}`
+      : x.rejected ? 'the state before it, as Synapse maps a rejected event' : 'the state after it';
+    lines.push(`  state group ${x.state_group} (${which}), for the keys its authorization depends on:`);
     for (const s of x.state_for_auth) lines.push(`    ${p(s.type)} [${p(JSON.stringify(s.state_key))}]: ${s.event_id === null ? 'none' : `${p(s.event_id)}${s.rejected ? ` REJECTED (${p(s.rejected)})` : ''}`}`);
   }
   return lines.join('\n') + '\n';

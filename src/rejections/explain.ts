@@ -51,6 +51,8 @@ export interface EventExplanation {
   readonly checks: Classification;
   /** event_to_state_groups (after the event; before it for a rejected one) and the auth-relevant keys of that state. */
   readonly state_group: number | null;
+  /** The group holds this (state) event itself: the state after it, as when it was accepted. */
+  readonly state_group_holds_event: boolean;
   readonly state_for_auth: readonly { readonly type: string; readonly state_key: string; readonly event_id: string | null; readonly rejected: string | null }[];
 }
 
@@ -99,8 +101,10 @@ export async function explainEvent(store: ReadStore, eventId: string): Promise<E
     // unreadable metadata: not soft-failed as far as Synapse can tell either
   }
   const stateForAuth: { type: string; state_key: string; event_id: string | null; rejected: string | null }[] = [];
+  let holds = false;
   if (row.state_group !== null) {
     const state = await groups.read(row.state_group);
+    holds = pdu.state_key !== undefined && state.get(stateKeyOf(pdu.type, pdu.state_key)) === eventId;
     const keys = [CREATE_KEY, ...authTypesForEvent(pdu, rules).map(([t, k]) => stateKeyOf(t, k))];
     const ids = [...new Set(keys)].map((k) => state.get(k)).filter((x): x is string => x !== undefined);
     await cache.ensure(ids);
@@ -131,6 +135,7 @@ export async function explainEvent(store: ReadStore, eventId: string): Promise<E
     prev_events: pdu.prev_events.map((id) => related(id, cache.rows.get(id))),
     checks,
     state_group: row.state_group,
+    state_group_holds_event: holds,
     state_for_auth: stateForAuth,
   };
 }

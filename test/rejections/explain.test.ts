@@ -21,7 +21,7 @@ for (const kind of ENGINES) {
         const s = await buildScenario('rejection-chain', { engine: rawEngine(fresh.db), version: 94 });
         const l = s.labels as { root: string; cascadeMessages: string[]; genuine: string; after: string; oldPowerLevels: string };
         const root = await explainEvent(fresh.db, l.root);
-        expect(root).toMatchObject({ rejected: 'auth_error', outlier: false, in_current_state: false, type: 'm.room.power_levels' });
+        expect(root).toMatchObject({ rejected: 'auth_error', outlier: false, in_current_state: false, type: 'm.room.power_levels', state_group_holds_event: false });
         expect(root.checks.class).toBe('unexplained');
         expect(root.state_for_auth.find((x) => x.type === 'm.room.power_levels')?.event_id).toBe(l.oldPowerLevels);
         const dep = await explainEvent(fresh.db, l.cascadeMessages[0]!);
@@ -55,7 +55,7 @@ describe.skipIf(!existsSync(`${REAL}dev-chain/hsP-broken.db`))('real Synapse 1.6
     const db = await openDatabase({ db: `${REAL}dev-chain/hsP-broken.db` });
     try {
       const root = await explainEvent(db, '$Tn-qH_vdOKLl7_NXbjWqLNBSy4GW8WajCRstfxEDNb0');
-      expect(root).toMatchObject({ rejected: 'auth_error', in_current_state: true, type: 'm.room.join_rules' });
+      expect(root).toMatchObject({ rejected: 'auth_error', in_current_state: true, type: 'm.room.join_rules', state_group_holds_event: true });
       expect(root.checks.class).toBe('unexplained');
       const crafted = await explainEvent(db, '$-r__YFtUHk3JJvUnh5c-ppOhU4SIYL8MEeamh22gevA');
       expect(crafted.checks.class).toBe('own-merit');
