@@ -28,6 +28,7 @@ export type { ResolveStateInput, StateResTrace } from './matrix/state-res/index.
 export { openDatabase } from './store/open.js';
 export type { OpenOptions, ReadStore, SynapseDatabase } from './store/open.js';
 export { statement } from './store/engine/engine.js';
+export { DIALECTS, compileFor } from './store/engine/dialects.js';
 export type { Engine, EngineCapabilities, EngineKind, ReadEngine, SqlValue, Statement, WriteSession } from './store/engine/engine.js';
 export { SUPPORTED_SCHEMA, detectSchema } from './store/schema-version.js';
 export type { SchemaInfo } from './store/schema-version.js';

@@ -16,6 +16,8 @@ export interface DemoDatabase {
   description: string;
   roomId: string;
   roomVersion: string;
+  /** The wrongly rejected event at the root of the chain. */
+  rootEventId: string;
   files: { path: string; command: string }[];
 }
 
@@ -56,17 +58,18 @@ export async function buildDemoDatabase(path: string): Promise<DemoDatabase> {
       `another server was wrongly rejected, and every later event citing it was rejected in turn.`,
     roomId: result.roomId,
     roomVersion: v,
+    rootEventId: root,
     files: [
-      { path: join(dir, 'root-event.json'), command: `synapse-doctor pdu event-id --room-version ${v} ${f('root-event.json')}` },
+      { path: join(dir, 'root-event.json'), command: `npx synapse-doctor pdu event-id --room-version ${v} ${f('root-event.json')}` },
       {
         path: join(dir, 'root-auth-events.json'),
-        command: `synapse-doctor pdu auth --room-version ${v} --event ${f('root-event.json')} --auth-events ${f('root-auth-events.json')}   # allowed: the rejection was wrong`,
+        command: `npx synapse-doctor pdu auth --room-version ${v} --event ${f('root-event.json')} --auth-events ${f('root-auth-events.json')}   # allowed: the rejection was wrong`,
       },
       {
         path: join(dir, 'cascade-auth-events.json'),
-        command: `synapse-doctor pdu auth --room-version ${v} --event ${f('cascade-event.json')} --auth-events ${f('cascade-auth-events.json')}   # denied: it cites the rejected event`,
+        command: `npx synapse-doctor pdu auth --room-version ${v} --event ${f('cascade-event.json')} --auth-events ${f('cascade-auth-events.json')}   # denied: it cites the rejected event`,
       },
-      { path: join(dir, 'cascade-event.json'), command: `synapse-doctor pdu check-hash ${f('cascade-event.json')}` },
+      { path: join(dir, 'cascade-event.json'), command: `npx synapse-doctor pdu check-hash ${f('cascade-event.json')}` },
     ],
   };
 }

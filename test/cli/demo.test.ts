@@ -22,7 +22,15 @@ describe('cli: demo', () => {
     const db = join(target, 'homeserver.db');
     expect(existsSync(db)).toBe(true);
     expect(r.stdout).toMatch(/^rejected events\s+[1-9]\d*$/m);
-    expect(r.stdout).toContain(`synapse-doctor inspect --db ${db}`);
+    expect(r.stdout).toContain(`npx synapse-doctor inspect --db ${db}`);
+    expect(r.stdout).toContain(`npx synapse-doctor rejections --db ${db}`);
+    const rejections = await runCli(['rejections', '--db', db, '--json']);
+    expect(rejections.code).toBe(1); // a chain that looks wrong
+    const chain = JSON.parse(rejections.stdout).rooms[0].chains.find((c: { verdict: string }) => c.verdict === 'looks-wrong');
+    expect(r.stdout).toContain(`npx synapse-doctor explain --db ${db} '${chain.root.event_id}'`);
+    const explain = await runCli(['explain', '--db', db, chain.root.event_id]);
+    expect(explain.code, explain.stderr).toBe(0);
+    expect(explain.stdout).toMatch(/why: unexplained/);
 
     const inspect = await runCli(['inspect', '--db', db, '--json']);
     expect(inspect.code).toBe(0);

@@ -61,3 +61,16 @@ for (const kind of ENGINES) {
     });
   });
 }
+
+describe('compiling without a connection', () => {
+  it('gives each engine its own placeholders, and scripts their literals, from the name alone', async () => {
+    const { compileFor, DIALECTS } = await import('../../src/store/engine/dialects.js');
+    const s = statement("SELECT * FROM events WHERE room_id = ? AND type = '?' AND depth > ?", ['!r:x', 3]);
+    expect(compileFor('postgres', s).text).toBe("SELECT * FROM events WHERE room_id = $1 AND type = '?' AND depth > $2");
+    expect(compileFor('sqlite', s).text).toBe(s.sql);
+    expect(DIALECTS.postgres.inline(s)).toBe("SELECT * FROM events WHERE room_id = '!r:x' AND type = '?' AND depth > 3");
+    expect(DIALECTS.sqlite.literal(true)).toBe('1');
+    expect(DIALECTS.postgres.literal(true)).toBe('TRUE');
+    expect(DIALECTS.postgres.literal('a\\\\b')).toBe("E'a\\\\\\\\b'");
+  });
+});

@@ -47,8 +47,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       }
       const q = shellQuote(path);
       const next = [
-        `synapse-doctor inspect --db ${q}`,
-        `synapse-doctor inspect --db ${q} --room ${shellQuote(demo.roomId)} --json`,
+        `npx synapse-doctor inspect --db ${q}`,
+        `npx synapse-doctor rejections --db ${q}   # the chain, its root, and why the rejection looks wrong`,
+        `npx synapse-doctor explain --db ${q} ${shellQuote(demo.rootEventId)}`,
+        `npx synapse-doctor inspect --db ${q} --room ${shellQuote(demo.roomId)} --json`,
         ...demo.files.map((f) => f.command),
       ];
       if (g.json) {

@@ -14,8 +14,8 @@ import pg from 'pg';
 import { SynapseDoctorError } from '../../../errors.js';
 import type { CompiledStatement, Engine, EngineCapabilities, EngineHooks, Introspector, Row, SqlValue, Statement, WriteSession } from '../engine.js';
 import { toStatement } from '../engine.js';
+import { compileFor } from '../dialects.js';
 import { quoteIdent, savepointName } from '../sql-text.js';
-import { toDollarParams } from './placeholders.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { mapPostgresError } from './postgres-errors.js';
 import { postgresIntrospector } from './postgres-introspector.js';
@@ -135,7 +135,7 @@ export class PostgresEngine implements Engine {
   }
 
   compile(stmt: Statement): CompiledStatement {
-    return { text: toDollarParams(stmt.sql), values: stmt.params };
+    return compileFor('postgres', stmt);
   }
 
   async query<T = Row>(sql: string | Statement, params?: readonly SqlValue[]): Promise<T[]> {

@@ -11,6 +11,7 @@
 import Database from 'better-sqlite3';
 import type { CompiledStatement, Engine, EngineCapabilities, EngineHooks, Introspector, Row, SqlValue, Statement, WriteSession } from '../engine.js';
 import { toStatement } from '../engine.js';
+import { compileFor } from '../dialects.js';
 import { quoteIdent, savepointName } from '../sql-text.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { mapSqliteError } from './sqlite-errors.js';
@@ -104,7 +105,7 @@ export class SqliteEngine implements Engine {
   }
 
   compile(stmt: Statement): CompiledStatement {
-    return { text: stmt.sql, values: stmt.params };
+    return compileFor('sqlite', stmt);
   }
 
   async query<T = Row>(sql: string | Statement, params?: readonly SqlValue[]): Promise<T[]> {
