@@ -4,6 +4,7 @@
  *   npm run bench                                   # everything, SQLite, 1,000,000 events
  *   npm run bench -- --only auth,state-res          # just the protocol core
  *   npm run bench -- --events 200000 --engines sqlite,postgres [--pg postgres://…]
+ *   npm run bench -- --only rejections              # rejections on 1,000,000 events, 10% in chains
  *
  * Without --pg, PostgreSQL runs use a throw-away embedded server.
  */
@@ -12,10 +13,12 @@ import { benchAuth } from './auth-bench.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { benchLoadPostgres, benchLoadSqlite, type LoadBenchResult } from './load-bench.js';
 import { benchStateRes } from './state-res-bench.js';
+import { benchRejectionsPostgres, benchRejectionsSqlite, type RejectionsBenchResult } from './rejections-bench.js';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'auth,state-res,load' },
+    only: { type: 'string', default: 'auth,state-res,load,rejections' },
+    'chain-rooms': { type: 'string', default: '10' },
     events: { type: 'string', default: '1000000' },
     rooms: { type: 'string', default: '100' },
     engines: { type: 'string', default: 'sqlite' },
@@ -73,6 +76,30 @@ if (only.has('load')) {
     rows.push(r);
   }
   results.load = rows;
+}
+
+if (only.has('rejections')) {
+  const events = Number(values.events);
+  const rooms = Number(values.rooms);
+  const chainRooms = Number(values['chain-rooms']);
+  const rows: RejectionsBenchResult[] = [];
+  for (const engine of values.engines.split(',')) {
+    say(`rejections: ${fmt(events)} events in ${rooms} rooms, ${chainRooms} of them with a rejection chain, on ${engine} …`);
+    let r: RejectionsBenchResult;
+    if (engine === 'sqlite') {
+      r = await benchRejectionsSqlite(events, rooms, chainRooms);
+    } else {
+      const server = values.pg ? { url: values.pg, stop: async () => undefined } : await startEmbeddedPostgres();
+      try {
+        r = await benchRejectionsPostgres(server.url, events, rooms, chainRooms);
+      } finally {
+        await server.stop();
+      }
+    }
+    say(`  ${engine}: ${fmt(r.rejected)} rejected events in ${r.chains} chains found in ${fmt(r.findSeconds, 2)} s, peak ${fmt(r.findMaxRssMiB)} MiB (target ≤ 5 s, ≤ 500 MB; generated in ${fmt(r.generateSeconds, 1)} s)`);
+    rows.push(r);
+  }
+  results.rejections = rows;
 }
 
 if (values.json) console.log(JSON.stringify(results, null, 2));

@@ -19,7 +19,7 @@ import { encodeBase64 } from '../matrix/base64.js';
 import type { KeyRing } from '../matrix/signatures.js';
 import { resolveState } from '../matrix/state-res/index.js';
 import { impliedCreateEventId } from '../matrix/state-res/event-access.js';
-import { findEventsByIds, findVerifyKeys, iterateAcceptedInWindow, iterateRejectedEvents, type StoredEventRow } from '../store/readers/rejections.js';
+import { countAcceptedBySender, findEventsByIds, findLatestAcceptedInWindow, findVerifyKeys, iterateRejectedEvents, type StoredEventRow } from '../store/readers/rejections.js';
 import { StateGroupReader } from '../store/readers/state-groups.js';
 import type { ReadStore } from '../store/open.js';
 import { roomExists } from '../store/readers/inspect.js';
@@ -122,8 +122,13 @@ export class EventCache {
     }
   }
 
+  /**
+   * Keeps what later lookups need, bounded per event: the row without its JSON (prev events' state
+   * groups), and the parsed event — in full for state events (they can be auth events), reduced to
+   * its shape for the others (only ever looked up to be refused as auth events).
+   */
   add(row: StoredEventRow): void {
-    this.rows.set(row.event_id, row);
+    this.rows.set(row.event_id, { ...row, json: '' });
     const raw = parseRaw(row);
     if (!raw) {
       this.events.set(row.event_id, null);
@@ -131,7 +136,8 @@ export class EventCache {
     }
     try {
       const pdu = toPdu(raw, rulesOf(row.room_version, row.room_id), row.event_id);
-      this.events.set(row.event_id, { pdu, rejected: row.rejection !== null });
+      const kept = pdu.state_key === undefined ? { ...pdu, content: {}, raw: {} } : pdu;
+      this.events.set(row.event_id, { pdu: kept, rejected: row.rejection !== null });
     } catch {
       this.events.set(row.event_id, null);
     }
@@ -278,38 +284,48 @@ function malformedClassification(): Classification {
 }
 
 async function chainsOf(store: ReadStore, roomId: string, version: string | null, events: RejectedEventReport[], options: FindRejectionsOptions): Promise<RoomRejections> {
-  const byId = new Map(events.map((e) => [e.event_id, e]));
   const isRoot = (e: RejectedEventReport): boolean => e.class === 'own-merit' || e.class === 'unexplained';
-  // Roots of each inherited event: follow its rejected auth events until roots are reached.
-  const memo = new Map<string, Set<string>>();
-  const rootsOf = (id: string, path: Set<string>): Set<string> => {
-    const cached = memo.get(id);
-    if (cached) return cached;
-    const e = byId.get(id);
-    const out = new Set<string>();
-    if (!e || path.has(id)) return out;
-    if (isRoot(e)) out.add(id);
-    else if (e.class === 'inherited') {
-      path.add(id);
-      for (const c of e.classification.cites_rejected) for (const r of rootsOf(c, path)) out.add(r);
-      path.delete(id);
+  // Roots of each inherited event: the roots of the rejected auth events it cites, to a fixpoint.
+  // Iterative (chains can be thousands of events deep); events come in stream order, so one pass
+  // usually settles it and a second confirms.
+  const roots = new Map<string, Set<string>>();
+  for (const e of events) if (isRoot(e)) roots.set(e.event_id, new Set([e.event_id]));
+  const inherited = events.filter((e) => e.class === 'inherited');
+  for (let changed = true, passes = 0; changed && passes < 1000; passes++) {
+    changed = false;
+    for (const e of inherited) {
+      let mine = roots.get(e.event_id);
+      for (const c of e.classification.cites_rejected) {
+        for (const r of roots.get(c) ?? []) {
+          if (!mine) roots.set(e.event_id, (mine = new Set()));
+          if (!mine.has(r)) {
+            mine.add(r);
+            changed = true;
+          }
+        }
+      }
     }
-    memo.set(id, out);
-    return out;
-  };
-  const withRoots = events.map((e) => (e.class === 'inherited' ? { ...e, roots: [...rootsOf(e.event_id, new Set())] } : e));
+  }
+  const withRoots = events.map((e) => (e.class === 'inherited' ? { ...e, roots: [...(roots.get(e.event_id) ?? [])] } : e));
+  const dependentsOf = new Map<string, RejectedEventReport[]>();
+  for (const e of withRoots) for (const r of e.roots) (dependentsOf.get(r) ?? dependentsOf.set(r, []).get(r)!).push(e);
   const chains: ChainReport[] = [];
   for (const root of withRoots.filter(isRoot)) {
     if (options.since !== undefined && root.origin_server_ts < options.since) continue;
-    const deps = withRoots.filter((e) => e.roots.includes(root.event_id));
+    const deps = dependentsOf.get(root.event_id) ?? [];
     const byType: Record<string, number> = {};
     const byServer: Record<string, number> = {};
     for (const d of deps) {
       count(byType, d.type);
       count(byServer, domainOf(d.sender) ?? '?');
     }
-    const times = [root, ...deps].map((e) => e.origin_server_ts);
-    const span = { from: Math.min(...times), to: Math.max(...times) };
+    let from = root.origin_server_ts;
+    let to = root.origin_server_ts;
+    for (const d of deps) {
+      if (d.origin_server_ts < from) from = d.origin_server_ts;
+      if (d.origin_server_ts > to) to = d.origin_server_ts;
+    }
+    const span = { from, to };
     const looksWrong = root.class === 'unexplained';
     chains.push({
       root,
@@ -336,15 +352,25 @@ async function chainsOf(store: ReadStore, roomId: string, version: string | null
   };
 }
 
-/** Who was still accepted while the chain was being rejected, and which power levels they cited. */
+/** Accepted events whose JSON is read to see which power levels were cited (the latest of the span). */
+const CITED_SAMPLE = 500;
+
+/**
+ * Who was still accepted while the chain was being rejected (counted per sender, no JSON read),
+ * and which power levels they cited (from the JSON of the latest CITED_SAMPLE of them).
+ */
 async function acceptedMeanwhile(store: ReadStore, roomId: string, span: { from: number; to: number }): Promise<ChainReport['accepted_meanwhile']> {
+  const caps = store.schema.capabilities;
   const perServer = new Map<string, { events: number; cites: Set<string> }>();
-  const cited = new Set<string>();
-  for await (const e of iterateAcceptedInWindow(store.main, store.schema.capabilities, roomId, span.from, span.to)) {
-    const server = domainOf(e.sender) ?? '?';
+  const entry = (server: string): { events: number; cites: Set<string> } => {
     let s = perServer.get(server);
     if (!s) perServer.set(server, (s = { events: 0, cites: new Set() }));
-    s.events++;
+    return s;
+  };
+  for (const r of await countAcceptedBySender(store.main, caps, roomId, span.from, span.to)) entry(domainOf(r.sender) ?? '?').events += r.n;
+  const cited = new Set<string>();
+  for (const e of await findLatestAcceptedInWindow(store.main, caps, roomId, span.from, span.to, CITED_SAMPLE)) {
+    const s = entry(domainOf(e.sender) ?? '?');
     try {
       const raw = JSON.parse(e.json) as { auth_events?: unknown };
       if (Array.isArray(raw.auth_events)) {
@@ -360,10 +386,10 @@ async function acceptedMeanwhile(store: ReadStore, roomId: string, span: { from:
       // unreadable JSON: counted, cites nothing
     }
   }
-  const types = await findEventsByIds(store.main, store.schema.capabilities, cited);
+  const types = await findEventsByIds(store.main, caps, cited);
   const isPl = (id: string): boolean => {
     const t = types.get(id);
-    return t !== undefined && stateKeyOf(t.type, t.state_key ?? '') === POWER_LEVELS_KEY && t.state_key !== null;
+    return t !== undefined && t.state_key !== null && stateKeyOf(t.type, t.state_key) === POWER_LEVELS_KEY;
   };
   return [...perServer].map(([server, s]) => ({ server, events: s.events, power_levels: [...s.cites].filter(isPl) })).sort((a, b) => b.events - a.events);
 }

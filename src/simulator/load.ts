@@ -4,7 +4,8 @@
  * after each batch is written, each room's view forgets every event except its current state,
  * forward extremities and their auth events, and the state groups no kept event needs.
  */
-import { splitStateKey } from '../matrix/pdu.js';
+import { authTypesForEvent } from '../matrix/auth/index.js';
+import { splitStateKey, stateKeyOf, type JsonObject } from '../matrix/pdu.js';
 import type { Engine } from '../store/engine/engine.js';
 import { addEventRows, RowBatch } from './event-rows.js';
 import { SimRoom } from './room.js';
@@ -23,11 +24,19 @@ export interface LoadOptions {
   stateEvery?: number;
   /** Events per written batch (default 5000). */
   batchSize?: number;
+  /**
+   * Rooms (the first N) where, once the room is set up, a valid power-levels change from a remote
+   * admin is wrongly rejected on this server and every later event cites it, as the federation
+   * accepted it: each of those rooms becomes one rejection chain (the benchmark of `rejections`).
+   */
+  chainRooms?: number;
 }
 
 export interface LoadResult {
   events: number;
   rooms: number;
+  /** Events stored as rejected (the chains). */
+  rejected: number;
   seconds: number;
   eventsPerSecond: number;
   roomIds: string[];
@@ -42,7 +51,8 @@ export async function generateLoad(engine: Engine, version: SchemaVersion, optio
   const members = options.members ?? 20;
   const stateEvery = options.stateEvery ?? 25;
   const batchSize = options.batchSize ?? 5000;
-  const rooms: Array<{ room: SimRoom; users: string[] }> = [];
+  const rooms: Array<{ room: SimRoom; users: string[]; root?: string }> = [];
+  let rejected = 0;
   let pending = 0;
   let written = 0;
 
@@ -64,9 +74,9 @@ export async function generateLoad(engine: Engine, version: SchemaVersion, optio
     const tailOrder = ['state_groups', 'state_group_edges', 'state_groups_state', 'current_state_delta_stream', 'stream_ordering_to_exterm'];
     await applySimulatorSteps(engine, 'generate load', [...(await planBatch(engine, batch)), ...(await planBatch(engine, tail, tailOrder))]);
     const keepGroups = new Set<number>();
-    for (const { room } of rooms) {
+    for (const { room, root } of rooms) {
       const view = room.view(local);
-      const kept = view.prune();
+      const kept = view.prune(root === undefined ? [] : [root]); // later events keep citing the root
       room.forgetExcept(kept);
       for (const id of kept) {
         const s = view.events.get(id);
@@ -94,26 +104,57 @@ export async function generateLoad(engine: Engine, version: SchemaVersion, optio
       room.deliver(local, ev.eventId);
       users.push(user);
     }
-    rooms.push({ room, users });
+    let root: string | undefined;
+    if (r < (options.chainRooms ?? 0)) {
+      // A remote admin's valid power-levels change, wrongly rejected here.
+      const admin = users.find((u) => u.endsWith(':remote.example'))!;
+      const plKey = stateKeyOf('m.room.power_levels', '');
+      const base = room.event(room.view(local).currentState.get(plKey)!).pdu.content as JsonObject;
+      const content = structuredClone(base) as JsonObject;
+      (content.users as Record<string, number>)[admin] = 100;
+      const grant = room.build(local, creator, 'm.room.power_levels', content, { stateKey: '' });
+      room.deliver(local, grant.eventId);
+      const raised = structuredClone(content) as JsonObject;
+      (raised.users as Record<string, number>)[users[1]!] = 50;
+      const ev = room.build(remote, admin, 'm.room.power_levels', raised, { stateKey: '', templateFrom: local });
+      room.deliver(local, ev.eventId, { forceReject: true });
+      root = ev.eventId;
+      rejected++;
+    }
+    rooms.push({ room, users, ...(root !== undefined ? { root } : {}) });
     pending += room.view(local).order.length;
   }
+
+  /** Auth events as the federation picks them: for a chain room, its (rejected here) root as the power levels. */
+  const authFor = (room: SimRoom, root: string, type: string, sender: string, content: JsonObject, stateKey?: string): string[] => {
+    const state = room.view(local).currentState;
+    const selection = authTypesForEvent({ type, sender, content, ...(stateKey !== undefined ? { state_key: stateKey } : {}) }, room.rules);
+    return selection.map(([t, k]) => (t === 'm.room.power_levels' ? root : state.get(stateKeyOf(t, k)))).filter((id): id is string => id !== undefined);
+  };
 
   let n = rooms.reduce((acc, x) => acc + x.room.view(local).order.length, 0);
   let i = 0;
   while (n < options.events) {
-    const { room, users } = rooms[i % rooms.length]!;
+    const { room, users, root } = rooms[i % rooms.length]!;
     const user = users[(i * 7) % users.length]!;
     const server = user.endsWith(':remote.example') ? remote : local;
-    const opts = { templateFrom: local };
+    const auth = (type: string, sender: string, content: JsonObject, stateKey?: string): { authEvents?: string[] } =>
+      root === undefined ? {} : { authEvents: authFor(room, root, type, sender, content, stateKey) };
     let ev;
     if (i % stateEvery === stateEvery - 1) {
-      ev = i % (stateEvery * 4) === stateEvery * 4 - 1
-        ? room.build(local, users[0]!, 'm.room.topic', { topic: `topic ${i}` }, { stateKey: '', templateFrom: local })
-        : room.build(server, user, 'm.room.member', { membership: 'join', displayname: `User ${i}` }, { stateKey: user, ...opts });
+      if (i % (stateEvery * 4) === stateEvery * 4 - 1) {
+        const c = { topic: `topic ${i}` };
+        ev = room.build(local, users[0]!, 'm.room.topic', c, { stateKey: '', templateFrom: local, ...auth('m.room.topic', users[0]!, c, '') });
+      } else {
+        const c = { membership: 'join', displayname: `User ${i}` };
+        ev = room.build(server, user, 'm.room.member', c, { stateKey: user, templateFrom: local, ...auth('m.room.member', user, c, user) });
+      }
     } else {
-      ev = room.build(server, user, 'm.room.message', message(`message ${i} in a generated room`), opts);
+      const c = message(`message ${i} in a generated room`);
+      ev = room.build(server, user, 'm.room.message', c, { templateFrom: local, ...auth('m.room.message', user, c) });
     }
-    room.deliver(local, ev.eventId);
+    const stored = room.deliver(local, ev.eventId);
+    if (stored.rejectionReason !== undefined) rejected++;
     n++;
     i++;
     if (++pending >= batchSize) await flush();
@@ -129,5 +170,5 @@ export async function generateLoad(engine: Engine, version: SchemaVersion, optio
     maxChainId: local.chainCover.maxChainId,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { events: written, rooms: rooms.length, seconds, eventsPerSecond: written / seconds, roomIds: rooms.map((x) => x.room.roomId) };
+  return { events: written, rooms: rooms.length, rejected, seconds, eventsPerSecond: written / seconds, roomIds: rooms.map((x) => x.room.roomId) };
 }

@@ -330,8 +330,9 @@ export class RoomView {
    * writes events out in batches): keeps the current state, the forward extremities and the create
    * event. Returns the ids kept.
    */
-  prune(): Set<string> {
-    const keep = new Set<string>([...this.currentState.values(), ...this.forwardExtremities]);
+  /** Forgets written events except current state, extremities, their auth events and `also`. */
+  prune(also: Iterable<string> = []): Set<string> {
+    const keep = new Set<string>([...this.currentState.values(), ...this.forwardExtremities, ...also]);
     for (const id of [...keep]) for (const a of this.authIds(this.events.get(id)!.ev)) keep.add(a);
     for (const id of this.events.keys()) if (!keep.has(id)) this.events.delete(id);
     for (const id of this.prevOfAccepted) if (!keep.has(id)) this.prevOfAccepted.delete(id);

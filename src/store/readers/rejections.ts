@@ -103,22 +103,30 @@ export async function findVerifyKeys(engine: ReadEngine): Promise<{ server_name:
   return rows.map((r) => ({ ...r, ts_valid_until_ms: r.ts_valid_until_ms === null ? null : Number(r.ts_valid_until_ms) }));
 }
 
-/**
- * Accepted, non-outlier events of a room in a time window with their JSON: who was still heard
- * while a chain was being rejected, and which power levels they cited. Bounded by the window.
- */
-export async function* iterateAcceptedInWindow(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, fromTs: number, toTs: number): AsyncIterable<{ event_id: string; sender: string; json: string }> {
+/** Accepted, non-outlier events of a room in a time window, counted per sender (no JSON read). */
+export async function countAcceptedBySender(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, fromTs: number, toTs: number): Promise<{ sender: string; n: number }[]> {
   const { column, join } = rejectionJoin(caps);
-  const rows = engine.iterate<Record<string, unknown>>(statement(
+  const rows = await engine.query<{ sender: string; n: number }>(statement(
+    `SELECT e.sender AS sender, COUNT(*) AS n
+       FROM events e ${join}
+      WHERE e.room_id = ? AND e.origin_server_ts >= ? AND e.origin_server_ts <= ? AND ${column} IS NULL AND NOT e.outlier
+      GROUP BY e.sender`,
+    [roomId, fromTs, toTs],
+  ));
+  return rows.map((r) => ({ sender: r.sender, n: Number(r.n) }));
+}
+
+/** The latest `limit` accepted, non-outlier events of a room in a time window, with their JSON. */
+export async function findLatestAcceptedInWindow(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, fromTs: number, toTs: number, limit: number): Promise<{ event_id: string; sender: string; json: string }[]> {
+  const { column, join } = rejectionJoin(caps);
+  const rows = await engine.query<Record<string, unknown>>(statement(
     `SELECT e.event_id AS event_id, e.sender AS sender, ej.json AS json
        FROM events e JOIN event_json ej ON ej.event_id = e.event_id ${join}
       WHERE e.room_id = ? AND e.origin_server_ts >= ? AND e.origin_server_ts <= ? AND ${column} IS NULL AND NOT e.outlier
-      ORDER BY e.stream_ordering`,
-    [roomId, fromTs, toTs],
+      ORDER BY e.stream_ordering DESC LIMIT ?`,
+    [roomId, fromTs, toTs, limit],
   ));
-  for await (const r of rows) {
-    yield { event_id: r.event_id as string, sender: r.sender as string, json: typeof r.json === 'string' ? r.json : Buffer.from(r.json as Uint8Array).toString('utf8') };
-  }
+  return rows.map((r) => ({ event_id: r.event_id as string, sender: r.sender as string, json: typeof r.json === 'string' ? r.json : Buffer.from(r.json as Uint8Array).toString('utf8') }));
 }
 
 export interface EventFacts {
