@@ -32,6 +32,7 @@ export interface RejectedEventReport {
   readonly sender: string;
   readonly origin_server_ts: number;
   readonly depth: number;
+  readonly stream_ordering: number;
   /** rejections.reason as stored (e.g. auth_error). */
   readonly stored_reason: string;
   readonly class: RejectionClass;
@@ -127,12 +128,12 @@ export class EventCache {
    * groups), and the parsed event — in full for state events (they can be auth events), reduced to
    * its shape for the others (only ever looked up to be refused as auth events).
    */
-  add(row: StoredEventRow): void {
+  add(row: StoredEventRow): JsonObject | undefined {
     this.rows.set(row.event_id, { ...row, json: '' });
     const raw = parseRaw(row);
     if (!raw) {
       this.events.set(row.event_id, null);
-      return;
+      return undefined;
     }
     try {
       const pdu = toPdu(raw, rulesOf(row.room_version, row.room_id), row.event_id);
@@ -141,6 +142,7 @@ export class EventCache {
     } catch {
       this.events.set(row.event_id, null);
     }
+    return raw;
   }
 
   get(id: string): KnownEvent | undefined {
@@ -214,7 +216,8 @@ export async function findRejections(store: ReadStore, options: FindRejectionsOp
   const byRoom = new Map<string, { version: string | null; events: RejectedEventReport[] }>();
   let batch: StoredEventRow[] = [];
   const classifyBatch = async (): Promise<void> => {
-    for (const row of batch) cache.add(row);
+    const raws = new Map<string, JsonObject | undefined>();
+    for (const row of batch) raws.set(row.event_id, cache.add(row));
     const cited: string[] = [];
     for (const row of batch) {
       const pdu = cache.get(row.event_id)?.pdu;
@@ -226,7 +229,7 @@ export async function findRejections(store: ReadStore, options: FindRejectionsOp
     await cache.ensure(cited);
     for (const row of batch) {
       const rules = rulesOf(row.room_version, row.room_id);
-      const raw = parseRaw(row);
+      const raw = raws.get(row.event_id);
       let room = byRoom.get(row.room_id);
       if (!room) byRoom.set(row.room_id, (room = { version: row.room_version, events: [] }));
       const classification = raw
@@ -249,6 +252,7 @@ export async function findRejections(store: ReadStore, options: FindRejectionsOp
         sender: row.sender,
         origin_server_ts: row.origin_server_ts,
         depth: row.depth,
+        stream_ordering: row.stream_ordering,
         stored_reason: row.rejection ?? '',
         class: classification.class,
         roots: [],
@@ -264,7 +268,10 @@ export async function findRejections(store: ReadStore, options: FindRejectionsOp
   await classifyBatch();
 
   const rooms: RoomRejections[] = [];
-  for (const [roomId, room] of byRoom) rooms.push(await chainsOf(store, roomId, room.version, room.events, options));
+  for (const [roomId, room] of byRoom) {
+    room.events.sort((a, b) => a.stream_ordering - b.stream_ordering);
+    rooms.push(await chainsOf(store, roomId, room.version, room.events, options));
+  }
   rooms.sort((a, b) => b.chains.filter((c) => c.verdict === 'looks-wrong').length - a.chains.filter((c) => c.verdict === 'looks-wrong').length || b.rejected - a.rejected);
   const chains = rooms.flatMap((r) => r.chains);
   return {
