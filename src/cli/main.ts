@@ -38,6 +38,7 @@ function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} })
     .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', EXAMPLES);
   addGlobalOptions(program);
   registerInspect(program, ctx);

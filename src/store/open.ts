@@ -78,8 +78,13 @@ export async function openEngine(target: DatabaseTarget, write: boolean): Promis
         hint: 'Pass the path from database.args.database in homeserver.yaml, or a postgres:// URL.',
       });
     }
-    if (statSync(path).isDirectory()) {
+    const st = statSync(path);
+    if (st.isDirectory()) {
       throw new SynapseDoctorError('DB_NOT_SYNAPSE', `${path} is a directory, not an SQLite database`);
+    }
+    // A FIFO, socket or device would block or stream forever: only regular files are databases.
+    if (!st.isFile()) {
+      throw new SynapseDoctorError('DB_NOT_SYNAPSE', `${path} is not a regular file (a pipe, socket or device), so not an SQLite database`);
     }
     let engine: SqliteEngine | undefined;
     try {
