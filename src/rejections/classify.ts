@@ -73,6 +73,8 @@ export interface KnownEvent {
 export interface ClassifyInput {
   readonly eventId: string;
   readonly raw: JsonObject;
+  /** The event already parsed from `raw` (saves parsing it twice). */
+  readonly pdu?: Pdu;
   readonly rules: RoomVersionRules;
   /** Stored events by id (auth events at least). */
   readonly lookup: (eventId: string) => KnownEvent | undefined;
@@ -100,7 +102,7 @@ export async function classifyRejected(input: ClassifyInput): Promise<Classifica
   const format = checkEventFormat(raw, rules);
   let pdu: Pdu;
   try {
-    pdu = toPdu(raw, rules, input.eventId);
+    pdu = input.pdu ?? toPdu(raw, rules, input.eventId);
   } catch (e) {
     const note = `not a valid event: ${(e as Error).message}`;
     return ownMerit({ format: { ok: false, note }, signatures: { ok: null, note: 'not run' }, hash: { ok: null, note: 'not run' } }, note);

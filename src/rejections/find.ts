@@ -19,7 +19,7 @@ import { encodeBase64 } from '../matrix/base64.js';
 import type { KeyRing } from '../matrix/signatures.js';
 import { resolveState } from '../matrix/state-res/index.js';
 import { impliedCreateEventId } from '../matrix/state-res/event-access.js';
-import { countAcceptedBySender, findEventsByIds, findLatestAcceptedInWindow, findVerifyKeys, iterateRejectedEvents, type StoredEventRow } from '../store/readers/rejections.js';
+import { findEventJson, findEventsByIds, findRoomVersions, findVerifyKeys, iterateAcceptedInRange, iterateRejectedEvents, type StoredEventRow } from '../store/readers/rejections.js';
 import { StateGroupReader } from '../store/readers/state-groups.js';
 import type { ReadStore } from '../store/open.js';
 import { roomExists } from '../store/readers/inspect.js';
@@ -53,7 +53,7 @@ export interface ChainReport {
   };
   /** origin_server_ts of the first and last event of the chain. */
   readonly span: { readonly from: number; readonly to: number };
-  /** Accepted events in the span, per sender server, and the power-levels events they cited. */
+  /** Accepted events this server stored between the chain's first and last (stream order), per sender server, and the power-levels events they cited. */
   readonly accepted_meanwhile: readonly { readonly server: string; readonly events: number; readonly power_levels: readonly string[] }[];
 }
 
@@ -110,7 +110,7 @@ function parseRaw(row: StoredEventRow): JsonObject | undefined {
 export class EventCache {
   private readonly events = new Map<string, KnownEvent | null>();
   readonly rows = new Map<string, StoredEventRow>();
-  constructor(private readonly store: ReadStore) {}
+  constructor(readonly store: ReadStore) {}
 
   async ensure(ids: Iterable<string>): Promise<void> {
     const wanted = [...new Set(ids)].filter((id) => !this.events.has(id));
@@ -128,8 +128,9 @@ export class EventCache {
    * groups), and the parsed event — in full for state events (they can be auth events), reduced to
    * its shape for the others (only ever looked up to be refused as auth events).
    */
-  add(row: StoredEventRow): JsonObject | undefined {
-    this.rows.set(row.event_id, { ...row, json: '' });
+  /** Returns the parsed JSON and the full event (before reduction), when they parse. */
+  add(row: StoredEventRow, keepRow = true): { raw: JsonObject; pdu?: Pdu } | undefined {
+    if (keepRow) this.rows.set(row.event_id, { ...row, json: '' });
     const raw = parseRaw(row);
     if (!raw) {
       this.events.set(row.event_id, null);
@@ -139,10 +140,11 @@ export class EventCache {
       const pdu = toPdu(raw, rulesOf(row.room_version, row.room_id), row.event_id);
       const kept = pdu.state_key === undefined ? { ...pdu, content: {}, raw: {} } : pdu;
       this.events.set(row.event_id, { pdu: kept, rejected: row.rejection !== null });
+      return { raw, pdu };
     } catch {
       this.events.set(row.event_id, null);
     }
-    return raw;
+    return { raw };
   }
 
   get(id: string): KnownEvent | undefined {
@@ -153,11 +155,11 @@ export class EventCache {
 /** The state before an event: its prev events' states after them, resolved when they differ. */
 export async function stateBefore(pdu: Pdu, rules: RoomVersionRules, cache: EventCache, groups: StateGroupReader): Promise<{ state: ReadonlyMap<string, Pdu> } | { unknown: string }> {
   if (pdu.prev_events.length === 0) return { unknown: 'it has no prev events' };
-  await cache.ensure(pdu.prev_events);
+  const prevRows = await findEventsByIds(cache.store.main, cache.store.schema.capabilities, pdu.prev_events);
   const sets: Map<string, string>[] = [];
   const seen = new Set<number>();
   for (const prev of pdu.prev_events) {
-    const row = cache.rows.get(prev);
+    const row = prevRows.get(prev);
     if (!row) return { unknown: `prev event ${prev} is not stored here` };
     if (row.state_group === null) return { unknown: `prev event ${prev} has no state group (an outlier)` };
     if (seen.has(row.state_group)) continue;
@@ -211,13 +213,17 @@ export async function findRejections(store: ReadStore, options: FindRejectionsOp
     throw new SynapseDoctorError('ROOM_NOT_FOUND', `room ${options.roomId} is not in this database`);
   }
   const keys = await keyRing(store);
+  const versions = await findRoomVersions(store.main);
   const cache = new EventCache(store);
   const groups = new StateGroupReader(store.state);
   const byRoom = new Map<string, { version: string | null; events: RejectedEventReport[] }>();
   let batch: StoredEventRow[] = [];
   const classifyBatch = async (): Promise<void> => {
-    const raws = new Map<string, JsonObject | undefined>();
-    for (const row of batch) raws.set(row.event_id, cache.add(row));
+    const raws = new Map<string, { raw: JsonObject; pdu?: Pdu } | undefined>();
+    for (const row of batch) {
+      row.room_version = versions.get(row.room_id) ?? null;
+      raws.set(row.event_id, cache.add(row, false));
+    }
     const cited: string[] = [];
     for (const row of batch) {
       const pdu = cache.get(row.event_id)?.pdu;
@@ -229,13 +235,14 @@ export async function findRejections(store: ReadStore, options: FindRejectionsOp
     await cache.ensure(cited);
     for (const row of batch) {
       const rules = rulesOf(row.room_version, row.room_id);
-      const raw = raws.get(row.event_id);
+      const parsed = raws.get(row.event_id);
       let room = byRoom.get(row.room_id);
       if (!room) byRoom.set(row.room_id, (room = { version: row.room_version, events: [] }));
-      const classification = raw
+      const classification = parsed
         ? await classifyRejected({
             eventId: row.event_id,
-            raw,
+            raw: parsed.raw,
+            ...(parsed.pdu ? { pdu: parsed.pdu } : {}),
             rules,
             keys,
             lookup: (id) => cache.get(id),
@@ -328,9 +335,13 @@ async function chainsOf(store: ReadStore, roomId: string, version: string | null
     }
     let from = root.origin_server_ts;
     let to = root.origin_server_ts;
+    let fromStream = root.stream_ordering;
+    let toStream = root.stream_ordering;
     for (const d of deps) {
       if (d.origin_server_ts < from) from = d.origin_server_ts;
       if (d.origin_server_ts > to) to = d.origin_server_ts;
+      if (d.stream_ordering < fromStream) fromStream = d.stream_ordering;
+      if (d.stream_ordering > toStream) toStream = d.stream_ordering;
     }
     const span = { from, to };
     const looksWrong = root.class === 'unexplained';
@@ -342,7 +353,7 @@ async function chainsOf(store: ReadStore, roomId: string, version: string | null
         : `the root is genuinely invalid: keep it${deps.length ? ` (its ${deps.length} dependents were rightly rejected with it)` : ''}`,
       dependents: { count: deps.length, event_ids: deps.map((d) => d.event_id), by_type: byType, by_server: byServer },
       span,
-      accepted_meanwhile: await acceptedMeanwhile(store, roomId, span),
+      accepted_meanwhile: await acceptedMeanwhile(store, roomId, { fromStream, toStream }),
     });
   }
   const inChain = new Set(chains.flatMap((c) => [c.root.event_id, ...c.dependents.event_ids]));
@@ -360,13 +371,13 @@ async function chainsOf(store: ReadStore, roomId: string, version: string | null
 }
 
 /** Accepted events whose JSON is read to see which power levels were cited (the latest of the span). */
-const CITED_SAMPLE = 500;
+const CITED_SAMPLE = 200;
 
 /**
- * Who was still accepted while the chain was being rejected (counted per sender, no JSON read),
- * and which power levels they cited (from the JSON of the latest CITED_SAMPLE of them).
+ * Who was still accepted while the chain was being rejected (counted per sender server, one range
+ * scan, no JSON), and which power levels they cited (from the JSON of the latest CITED_SAMPLE).
  */
-async function acceptedMeanwhile(store: ReadStore, roomId: string, span: { from: number; to: number }): Promise<ChainReport['accepted_meanwhile']> {
+async function acceptedMeanwhile(store: ReadStore, roomId: string, span: { fromStream: number; toStream: number }): Promise<ChainReport['accepted_meanwhile']> {
   const caps = store.schema.capabilities;
   const perServer = new Map<string, { events: number; cites: Set<string> }>();
   const entry = (server: string): { events: number; cites: Set<string> } => {
@@ -374,12 +385,18 @@ async function acceptedMeanwhile(store: ReadStore, roomId: string, span: { from:
     if (!s) perServer.set(server, (s = { events: 0, cites: new Set() }));
     return s;
   };
-  for (const r of await countAcceptedBySender(store.main, caps, roomId, span.from, span.to)) entry(domainOf(r.sender) ?? '?').events += r.n;
+  const sample: { event_id: string; server: string }[] = [];
+  for await (const e of iterateAcceptedInRange(store.main, caps, roomId, span.fromStream, span.toStream)) {
+    const server = domainOf(e.sender) ?? '?';
+    entry(server).events++;
+    if (sample.length < CITED_SAMPLE) sample.push({ event_id: e.event_id, server });
+  }
+  const json = await findEventJson(store.main, sample.map((x) => x.event_id));
   const cited = new Set<string>();
-  for (const e of await findLatestAcceptedInWindow(store.main, caps, roomId, span.from, span.to, CITED_SAMPLE)) {
-    const s = entry(domainOf(e.sender) ?? '?');
+  for (const x of sample) {
+    const s = entry(x.server);
     try {
-      const raw = JSON.parse(e.json) as { auth_events?: unknown };
+      const raw = JSON.parse(json.get(x.event_id) ?? '{}') as { auth_events?: unknown };
       if (Array.isArray(raw.auth_events)) {
         for (const a of raw.auth_events) {
           const id = typeof a === 'string' ? a : Array.isArray(a) && typeof a[0] === 'string' ? a[0] : undefined;

@@ -56,7 +56,12 @@ function normalise(r: Record<string, unknown>): StoredEventRow {
   };
 }
 
-/** The rejected events (of one room, when given), streamed, in no particular order. */
+/**
+ * The rejected events (of one room, when given), streamed, in no particular order, with only what
+ * classifying needs: no state group, and the room version left to the caller (rooms are few).
+ * Driven from `rejections` (CROSS JOIN keeps SQLite from scanning all of `events` instead; the
+ * PostgreSQL planner orders joins itself).
+ */
 export async function* iterateRejectedEvents(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId?: string): AsyncIterable<StoredEventRow> {
   const params: SqlValue[] = [];
   let where = '';
@@ -64,18 +69,19 @@ export async function* iterateRejectedEvents(engine: ReadEngine, caps: Pick<Sche
     where = ' AND e.room_id = ?';
     params.push(roomId);
   }
-  // Driven from `rejections` (CROSS JOIN keeps SQLite from scanning all of `events` instead; the
-  // PostgreSQL planner orders joins itself), in no particular order: the caller sorts what it keeps.
+  const cols = (rejection: string): string => `e.event_id AS event_id, e.room_id AS room_id, e.type AS type, e.state_key AS state_key, e.sender AS sender,
+    e.origin_server_ts AS origin_server_ts, e.depth AS depth, e.stream_ordering AS stream_ordering, e.outlier AS outlier,
+    ${rejection} AS rejection, ej.json AS json, NULL AS room_version, NULL AS state_group`;
   const sql = caps.rejectionsTable
-    ? `SELECT ${COLUMNS('rj.reason')}
-         FROM rejections rj CROSS JOIN events e JOIN event_json ej ON ej.event_id = e.event_id
-         LEFT JOIN rooms r ON r.room_id = e.room_id LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
-        WHERE e.event_id = rj.event_id${where}`
-    : `SELECT ${COLUMNS('e.rejection_reason')}
-         FROM events e JOIN event_json ej ON ej.event_id = e.event_id
-         LEFT JOIN rooms r ON r.room_id = e.room_id LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
-        WHERE e.rejection_reason IS NOT NULL${where}`;
+    ? `SELECT ${cols('rj.reason')} FROM rejections rj CROSS JOIN events e JOIN event_json ej ON ej.event_id = e.event_id WHERE e.event_id = rj.event_id${where}`
+    : `SELECT ${cols('e.rejection_reason')} FROM events e JOIN event_json ej ON ej.event_id = e.event_id WHERE e.rejection_reason IS NOT NULL${where}`;
   for await (const row of engine.iterate<Record<string, unknown>>(statement(sql, params))) yield normalise(row);
+}
+
+/** room_id → room_version for every room. */
+export async function findRoomVersions(engine: ReadEngine): Promise<Map<string, string | null>> {
+  const rows = await engine.query<{ room_id: string; room_version: string | null }>('SELECT room_id, room_version FROM rooms');
+  return new Map(rows.map((r) => [r.room_id, r.room_version ?? null]));
 }
 
 /** Events by id (any status), in batches; unknown ids are simply absent. */
@@ -105,30 +111,30 @@ export async function findVerifyKeys(engine: ReadEngine): Promise<{ server_name:
   return rows.map((r) => ({ ...r, ts_valid_until_ms: r.ts_valid_until_ms === null ? null : Number(r.ts_valid_until_ms) }));
 }
 
-/** Accepted, non-outlier events of a room in a time window, counted per sender (no JSON read). */
-export async function countAcceptedBySender(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, fromTs: number, toTs: number): Promise<{ sender: string; n: number }[]> {
+/**
+ * The accepted, non-outlier events of a room between two stream orderings, newest first, without
+ * their JSON: one range scan of the room's stream index (who was still heard during a chain).
+ */
+export async function* iterateAcceptedInRange(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, fromStream: number, toStream: number): AsyncIterable<{ event_id: string; sender: string }> {
   const { column, join } = rejectionJoin(caps);
-  const rows = await engine.query<{ sender: string; n: number }>(statement(
-    `SELECT e.sender AS sender, COUNT(*) AS n
+  yield* engine.iterate<{ event_id: string; sender: string }>(statement(
+    `SELECT e.event_id AS event_id, e.sender AS sender
        FROM events e ${join}
-      WHERE e.room_id = ? AND e.origin_server_ts >= ? AND e.origin_server_ts <= ? AND ${column} IS NULL AND NOT e.outlier
-      GROUP BY e.sender`,
-    [roomId, fromTs, toTs],
-  ));
-  return rows.map((r) => ({ sender: r.sender, n: Number(r.n) }));
+      WHERE e.room_id = ? AND e.stream_ordering >= ? AND e.stream_ordering <= ? AND ${column} IS NULL AND NOT e.outlier
+      ORDER BY e.stream_ordering DESC`,
+    [roomId, fromStream, toStream],
+  ), undefined, 5000);
 }
 
-/** The latest `limit` accepted, non-outlier events of a room in a time window, with their JSON. */
-export async function findLatestAcceptedInWindow(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, fromTs: number, toTs: number, limit: number): Promise<{ event_id: string; sender: string; json: string }[]> {
-  const { column, join } = rejectionJoin(caps);
-  const rows = await engine.query<Record<string, unknown>>(statement(
-    `SELECT e.event_id AS event_id, e.sender AS sender, ej.json AS json
-       FROM events e JOIN event_json ej ON ej.event_id = e.event_id ${join}
-      WHERE e.room_id = ? AND e.origin_server_ts >= ? AND e.origin_server_ts <= ? AND ${column} IS NULL AND NOT e.outlier
-      ORDER BY e.stream_ordering DESC LIMIT ?`,
-    [roomId, fromTs, toTs, limit],
-  ));
-  return rows.map((r) => ({ event_id: r.event_id as string, sender: r.sender as string, json: typeof r.json === 'string' ? r.json : Buffer.from(r.json as Uint8Array).toString('utf8') }));
+/** The JSON of some events, by id. */
+export async function findEventJson(engine: ReadEngine, ids: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const chunk = ids.slice(i, i + BATCH);
+    const rows = await engine.query<{ event_id: string; json: unknown }>(statement(`SELECT event_id, json FROM event_json WHERE event_id IN (${chunk.map(() => '?').join(', ')})`, chunk));
+    for (const r of rows) out.set(r.event_id, typeof r.json === 'string' ? r.json : Buffer.from(r.json as Uint8Array).toString('utf8'));
+  }
+  return out;
 }
 
 export interface EventFacts {
