@@ -145,7 +145,8 @@ export async function classifyRejected(input: ClassifyInput): Promise<Classifica
     const ifAccepted = authOutcome(again, rules);
     const checks = { ...partial, auth_events: asStored, auth_events_if_accepted: ifAccepted, state_before: { outcome: 'skipped' as const, reason: 'the state before it is the chain\'s view on this server; the cure re-checks it' } };
     if (again.allowed) {
-      return { class: 'inherited', cites_rejected: citesRejected, missing, checks, explanation: `rejected only because it cites rejected ${citesRejected.join(', ')}; with ${citesRejected.length === 1 ? 'that event' : 'those events'} accepted it passes the auth rules` };
+      // Shared check objects: chains hold many inherited events, each only needs its cited ids.
+      return { class: 'inherited', cites_rejected: citesRejected, missing, checks: inheritedChecks(asStored.rule, ifAccepted.rule, rules.id), explanation: 'rejected only because it cites rejected auth events; with them accepted it passes the auth rules' };
     }
     if (again.outcome === 'undecided') return { class: 'undecided', cites_rejected: citesRejected, missing, checks, explanation: `undecided: ${again.reason}` };
     // A root after all: it gets the integrity checks too.
@@ -175,6 +176,26 @@ export async function classifyRejected(input: ClassifyInput): Promise<Classifica
     checks: { ...partial, auth_events: asStored, state_before: s5 },
     explanation: 'passes every check on receipt (its own auth events and the state before it): this server\'s view must have diverged when it arrived',
   };
+}
+
+const INHERITED_CHECKS = new Map<string, Classification['checks']>();
+
+/** The checks of an inherited event, one object per (rule as stored, rule if accepted, room version). */
+function inheritedChecks(ruleAsStored: string | undefined, ruleIfAccepted: string | undefined, version: string): Classification['checks'] {
+  const key = `${ruleAsStored}|${ruleIfAccepted}|${version}`;
+  let checks = INHERITED_CHECKS.get(key);
+  if (!checks) {
+    checks = Object.freeze({
+      format: { ok: true, note: 'valid for its room version' },
+      signatures: NOT_RUN,
+      hash: NOT_RUN,
+      auth_events: { outcome: 'denied', ...(ruleAsStored ? { rule: ruleAsStored } : {}), rule_id: 'auth-events.rejected', reason: 'an auth event it cites was itself rejected' },
+      auth_events_if_accepted: { outcome: 'allowed', ...(ruleIfAccepted ? { rule: ruleIfAccepted } : {}), reason: 'allowed once its rejected auth events are taken as accepted' },
+      state_before: { outcome: 'skipped', reason: "the state before it is the chain's view on this server; the cure re-checks it" },
+    } as Classification['checks']);
+    INHERITED_CHECKS.set(key, checks);
+  }
+  return checks;
 }
 
 function ownMerit(partial: { format: CheckOutcome; signatures: CheckOutcome; hash: CheckOutcome }, explanation: string): Classification {

@@ -106,6 +106,9 @@ function parseRaw(row: StoredEventRow): JsonObject | undefined {
   }
 }
 
+const EMPTY: JsonObject = Object.freeze({}) as JsonObject;
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Stored events as the classifier sees them, loaded on demand and kept (auth events repeat). */
 export class EventCache {
   private readonly events = new Map<string, KnownEvent | null>();
@@ -138,7 +141,8 @@ export class EventCache {
     }
     try {
       const pdu = toPdu(raw, rulesOf(row.room_version, row.room_id), row.event_id);
-      const kept = pdu.state_key === undefined ? { ...pdu, content: {}, raw: {} } : pdu;
+      // Non-state events are only ever looked up to be refused as auth events: keep their shape.
+      const kept = pdu.state_key === undefined ? { event_id: pdu.event_id, room_id: pdu.room_id, type: pdu.type, sender: pdu.sender, content: EMPTY, origin_server_ts: pdu.origin_server_ts, depth: pdu.depth, prev_events: NONE, auth_events: pdu.auth_events, raw: EMPTY } : pdu;
       this.events.set(row.event_id, { pdu: kept, rejected: row.rejection !== null });
       return { raw, pdu };
     } catch {
@@ -246,10 +250,7 @@ export async function findRejections(store: ReadStore, options: FindRejectionsOp
             rules,
             keys,
             lookup: (id) => cache.get(id),
-            stateBefore: async () => {
-              const k = cache.get(row.event_id);
-              return k ? stateBefore(k.pdu, rules, cache, groups) : { unknown: 'not parsable' };
-            },
+            stateBefore: async () => (parsed.pdu ? stateBefore(parsed.pdu, rules, cache, groups) : { unknown: 'not parsable' }),
           })
         : malformedClassification();
       room.events.push({
