@@ -9,13 +9,15 @@ export function registerInspect(program: Command, ctx: CliContext): void {
   program
     .command('inspect')
     .description('summarise the database: schema, background updates, rooms, events, rejections')
-    .option('--room <room_id>', 'only this room (with its per-server members)')
+    .option('--room <room>', 'only this room (id !… or alias #…), with its per-server members')
     .action(async (opts: { room?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       const { inspectDatabase } = await import('../../inspect/index.js');
       const db = await openForReading(g, ctx);
       try {
-        const report = await inspectDatabase(db, opts.room === undefined ? {} : { roomId: opts.room });
+        const { resolveRoomArgument } = await import('../../store/readers/rooms.js');
+        const roomId = opts.room === undefined ? undefined : await resolveRoomArgument(db.main, opts.room);
+        const report = await inspectDatabase(db, roomId === undefined ? {} : { roomId });
         if (g.json) writeJson(report);
         else writeOut(renderInspectText(report, { details: opts.room !== undefined || report.rooms.length <= 10 }));
       } finally {

@@ -21,7 +21,7 @@ export function registerRejections(program: Command, ctx: CliContext): void {
   program
     .command('rejections')
     .description('find rejected events, group them into chains, and say for each root whether the rejection looks wrong')
-    .option('--room <room_id>', 'only this room')
+    .option('--room <room>', 'only this room (id !… or alias #…)')
     .option('--since <date>', 'only chains whose root is at or after this date (ISO 8601, or ms since the epoch)')
     .action(async (opts: { room?: string; since?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
@@ -29,7 +29,9 @@ export function registerRejections(program: Command, ctx: CliContext): void {
       const { findRejections } = await import('../../rejections/index.js');
       const db = await openForReading(g, ctx);
       try {
-        const report = await findRejections(db, { ...(opts.room !== undefined ? { roomId: opts.room } : {}), ...(since !== undefined ? { since } : {}) });
+        const { resolveRoomArgument } = await import('../../store/readers/rooms.js');
+        const roomId = opts.room === undefined ? undefined : await resolveRoomArgument(db.main, opts.room);
+        const report = await findRejections(db, { ...(roomId !== undefined ? { roomId } : {}), ...(since !== undefined ? { since } : {}) });
         if (g.json) writeJson(report);
         else writeOut(renderRejectionsText(report));
         if (report.totals.looks_wrong > 0) ctx.exitCode = EXIT.findings;
