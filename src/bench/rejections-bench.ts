@@ -5,15 +5,8 @@
  * Target (issue: rejection chains): 1,000,000 events with 100,000 rejected in ≤ 5 s and ≤ 500 MB.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { SqliteEngine } from '../store/engine/sqlite/sqlite-engine.js';
-import { createSynapseSchema } from '../store/fixture-schema.js';
-import { openEngine } from '../store/open.js';
-import { generateLoad } from '../simulator/load.js';
+import { withGeneratedPostgres, withGeneratedSqlite } from './generated-database.js';
 
 export interface RejectionsBenchResult {
   engine: 'sqlite' | 'postgres';
@@ -33,45 +26,15 @@ function runChild(db: string): { seconds: number; maxRssMiB: number; rejected: n
 }
 
 export async function benchRejectionsSqlite(events: number, rooms: number, chainRooms: number): Promise<RejectionsBenchResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'synapse-doctor-bench-rej-'));
-  const path = join(dir, 'chains.db');
-  try {
-    const engine = new SqliteEngine(path, { create: true });
-    let gen;
-    try {
-      await createSynapseSchema(engine, 94);
-      gen = await generateLoad(engine, 94, { events, rooms, chainRooms });
-    } finally {
-      await engine.close();
-    }
+  return withGeneratedSqlite({ events, rooms, chainRooms }, async (path, gen) => {
     const r = runChild(path);
     return { engine: 'sqlite', events: gen.events, rejected: r.rejected, chains: r.chains, generateSeconds: gen.seconds, findSeconds: r.seconds, findMaxRssMiB: r.maxRssMiB };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export async function benchRejectionsPostgres(adminUrl: string, events: number, rooms: number, chainRooms: number): Promise<RejectionsBenchResult> {
-  const name = `synapse_doctor_bench_rej_${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  try {
-    const engine = await openEngine({ kind: 'postgres', url: url.toString() }, true);
-    let gen;
-    try {
-      await createSynapseSchema(engine, 94);
-      gen = await generateLoad(engine, 94, { events, rooms, chainRooms });
-      await engine.exec('ANALYZE');
-    } finally {
-      await engine.close();
-    }
-    const r = runChild(url.toString());
+  return withGeneratedPostgres(adminUrl, { events, rooms, chainRooms }, async (url, gen) => {
+    const r = runChild(url);
     return { engine: 'postgres', events: gen.events, rejected: r.rejected, chains: r.chains, generateSeconds: gen.seconds, findSeconds: r.seconds, findMaxRssMiB: r.maxRssMiB };
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.end();
-  }
+  });
 }
