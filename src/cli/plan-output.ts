@@ -7,7 +7,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SynapseDoctorError } from '../errors.js';
-import type { Plan } from '../plan/plan.js';
+import { stepTarget, type Plan } from '../plan/plan.js';
 import type { ApplyProgress, ApplyResult } from '../plan/apply.js';
 import type { SynapseDatabase } from '../store/open.js';
 import type { GlobalOptions } from './options.js';
@@ -81,7 +81,7 @@ function progressLine(g: GlobalOptions): ((p: ApplyProgress) => void) | undefine
     const now = Date.now();
     if (p.phase === 'step' && now - last < 100) return;
     last = now;
-    const what = p.phase === 'step' && p.step ? `step ${p.index + 1}/${p.total} ${'table' in p.step ? p.step.table : p.step.sequence} ${p.rows} rows` : p.phase;
+    const what = p.phase === 'step' && p.step ? `step ${p.index + 1}/${p.total} ${stepTarget(p.step)} ${p.rows} rows` : p.phase;
     process.stderr.write(`\r\x1b[2Ksynapse-doctor: ${what}`);
     if (p.phase === 'commit') process.stderr.write('\r\x1b[2K');
   };

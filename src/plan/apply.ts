@@ -20,7 +20,7 @@ import { acquireWriteLock } from '../store/lock.js';
 import { engineOf, type ReadStore } from '../store/open.js';
 import { executeStep } from './execute-step.js';
 import { appendJournalMarker, JOURNAL_FORMAT, JournalWriter, type JournalEntry } from './journal.js';
-import { insertBatches, type Check, type Plan, type PlanDatabase, type Step } from './plan.js';
+import { insertBatches, stepTarget, type Check, type Plan, type PlanDatabase, type Step } from './plan.js';
 import { normaliseScalar } from './row-codec.js';
 
 export interface ApplyProgress {
@@ -148,7 +148,7 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
       const n = await executeStep(session(step.database), step, write ? { journal: write, progress } : { progress });
       const prior = done.find((d) => d.id === step.id);
       if (prior) prior.rows += n;
-      else done.push({ id: step.id, table: 'table' in step ? step.table : step.sequence, rows: n });
+      else done.push({ id: step.id, table: stepTarget(step), rows: n });
       rows += n;
     };
     const checkPreconditions = async (session: (d: PlanDatabase) => WriteSession): Promise<void> => {

@@ -4,12 +4,12 @@
  * transaction.
  */
 import { SynapseDoctorError } from '../errors.js';
-import type { ReadEngine, SqlValue, WriteSession } from '../store/engine/engine.js';
+import type { ReadEngine, WriteSession } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import type { JournalEntry } from './journal.js';
 import { insertBatches, type InsertStep, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
-import { decodeCell, sameRows, type JournalRow } from './row-codec.js';
+import { groupJournalRows, sameRows, type JournalRow } from './row-codec.js';
 import { keyScope, readScope, scopeCondition, scopeToJson, splitScope } from './scope.js';
 
 const INSERT_BATCH = 2000;
@@ -68,17 +68,9 @@ async function runSequence(tx: WriteSession, step: SequenceStep, sink: StepSink)
   return 1;
 }
 
-/** Inserts journal rows back: grouped by their column sets, each cell decoded to a parameter. */
+/** Inserts journal rows back, one multi-row insert per column list. */
 async function insertJournalRows(tx: WriteSession, table: string, rows: readonly JournalRow[]): Promise<void> {
-  const groups = new Map<string, { cols: string[]; values: SqlValue[][] }>();
-  for (const row of rows) {
-    const cols = Object.keys(row);
-    const sig = cols.join('\u0000');
-    let g = groups.get(sig);
-    if (!g) groups.set(sig, (g = { cols, values: [] }));
-    g.values.push(cols.map((c) => decodeCell(row[c]!)));
-  }
-  for (const g of groups.values()) await tx.insertMany(table, g.cols, g.values);
+  for (const g of groupJournalRows(rows)) await tx.insertMany(table, g.cols, g.values);
 }
 
 async function runRestore(tx: WriteSession, step: RestoreStep, sink: StepSink): Promise<number> {

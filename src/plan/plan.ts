@@ -141,7 +141,7 @@ export async function* insertBatches(step: InsertStep, batchSize = 2000): AsyncI
   for (let i = 0; i < step.rows.length; i += batchSize) yield step.rows.slice(i, i + batchSize);
 }
 
-/** Table a step writes ('' for sequences). */
-export function stepTable(step: Step): string {
-  return step.kind === 'sequence' || step.kind === 'sequence-restore' ? '' : step.table;
+/** What a step writes: its table, or its sequence. */
+export function stepTarget(step: Step): string {
+  return step.kind === 'sequence' || step.kind === 'sequence-restore' ? step.sequence : step.table;
 }

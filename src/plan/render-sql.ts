@@ -11,7 +11,7 @@ import type { Dialect, SqlValue } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import { insertBatches, type Plan, type Scope, type Step } from './plan.js';
-import { decodeCell, type JournalRow } from './row-codec.js';
+import { decodeCell, groupJournalRows, type JournalRow } from './row-codec.js';
 import { scopeCondition, splitScope } from './scope.js';
 
 const ROWS_PER_INSERT = 100;
@@ -33,15 +33,7 @@ function insertText(dialect: Dialect, table: string, columns: readonly string[],
 
 function journalRowsText(dialect: Dialect, table: string, rows: readonly JournalRow[]): string[] {
   const out: string[] = [];
-  const groups = new Map<string, { cols: string[]; values: SqlValue[][] }>();
-  for (const row of rows) {
-    const cols = Object.keys(row);
-    const sig = cols.join('\u0000');
-    let g = groups.get(sig);
-    if (!g) groups.set(sig, (g = { cols, values: [] }));
-    g.values.push(cols.map((c) => decodeCell(row[c]!)));
-  }
-  for (const g of groups.values()) {
+  for (const g of groupJournalRows(rows)) {
     for (let i = 0; i < g.values.length; i += ROWS_PER_INSERT) out.push(insertText(dialect, table, g.cols, g.values.slice(i, i + ROWS_PER_INSERT)));
   }
   return out;

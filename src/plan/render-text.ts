@@ -3,7 +3,7 @@
  * Everything that came from the database is escaped for the terminal (printable()).
  */
 import { printable } from '../text/printable.js';
-import type { Plan } from './plan.js';
+import { stepTarget, type Plan } from './plan.js';
 import { summarisePlan } from './render-json.js';
 
 export interface RenderTextOptions {
@@ -37,7 +37,7 @@ export function renderText(plan: Plan, options: RenderTextOptions = {}): string 
     const max = options.maxSteps ?? 20;
     lines.push('', `Steps (${plan.steps.length}):`);
     for (const step of plan.steps.slice(0, max)) {
-      const where = step.kind === 'sequence' || step.kind === 'sequence-restore' ? step.sequence : step.table;
+      const where = stepTarget(step);
       lines.push(`  ${p(step.id)}  ${where}: ${p(step.reason.text)}${step.reason.rule ? ` (rule ${p(step.reason.rule)})` : ''}`);
     }
     if (plan.steps.length > max) lines.push(`  … and ${plan.steps.length - max} more (--json lists them all)`);

@@ -85,3 +85,16 @@ export function normaliseScalar(v: unknown): SqlValue {
   if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
   return v as SqlValue;
 }
+
+/** Journal rows grouped by their column lists, each cell decoded to a parameter: ready for multi-row INSERTs. */
+export function groupJournalRows(rows: readonly JournalRow[]): { cols: string[]; values: SqlValue[][] }[] {
+  const groups = new Map<string, { cols: string[]; values: SqlValue[][] }>();
+  for (const row of rows) {
+    const cols = Object.keys(row);
+    const sig = cols.join('\u0000');
+    let g = groups.get(sig);
+    if (!g) groups.set(sig, (g = { cols, values: [] }));
+    g.values.push(cols.map((c) => decodeCell(row[c]!)));
+  }
+  return [...groups.values()];
+}

@@ -42,7 +42,7 @@ export function keyScope(columns: readonly string[], key: readonly string[], row
   const values: SqlValue[][] = [];
   for (const row of rows) {
     const tuple = idx.map((i) => row[i] ?? null);
-    const t = JSON.stringify(tuple, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+    const t = JSON.stringify(tuple.map(jsonParam));
     if (seen.has(t)) continue;
     seen.add(t);
     values.push(tuple);

@@ -6,15 +6,13 @@
  */
 import { SynapseDoctorError } from '../errors.js';
 import { authTypesForEvent, CREATE_KEY } from '../matrix/auth/index.js';
-import { parseJson } from '../matrix/canonical-json.js';
-import { isJsonObject, splitStateKey, stateKeyOf, toPdu } from '../matrix/pdu.js';
-import { roomVersionRules } from '../matrix/room-versions.js';
+import { splitStateKey, stateKeyOf, toPdu } from '../matrix/pdu.js';
 import { impliedCreateEventId } from '../matrix/state-res/event-access.js';
 import type { ReadStore } from '../store/open.js';
 import { findEventFacts, findEventsByIds, type StoredEventRow } from '../store/readers/rejections.js';
 import { StateGroupReader } from '../store/readers/state-groups.js';
 import { classifyRejected, type Classification } from './classify.js';
-import { EventCache, keyRing, stateBefore } from './find.js';
+import { EventCache, keyRing, parseRaw, rulesOf, stateBefore } from './find.js';
 
 export interface RelatedEvent {
   readonly event_id: string;
@@ -65,19 +63,9 @@ export async function explainEvent(store: ReadStore, eventId: string): Promise<E
   const caps = store.schema.capabilities;
   const row = (await findEventsByIds(store.main, caps, [eventId])).get(eventId);
   if (!row) throw new SynapseDoctorError('EVENT_NOT_FOUND', `event ${eventId} is not in this database`);
-  let rules;
-  try {
-    rules = roomVersionRules(row.room_version ?? '');
-  } catch {
-    throw new SynapseDoctorError('DB_NOT_SYNAPSE', `room ${row.room_id} has room version ${JSON.stringify(row.room_version)}, which synapse-doctor does not know`);
-  }
-  let raw;
-  try {
-    raw = parseJson(row.json);
-  } catch {
-    raw = undefined;
-  }
-  if (!isJsonObject(raw)) throw new SynapseDoctorError('BAD_EVENT_JSON', `the stored JSON of ${eventId} is not a JSON object`);
+  const rules = rulesOf(row.room_version, row.room_id);
+  const raw = parseRaw(row);
+  if (!raw) throw new SynapseDoctorError('BAD_EVENT_JSON', `the stored JSON of ${eventId} is not a JSON object`);
   const pdu = toPdu(raw, rules, eventId);
   const cache = new EventCache(store);
   cache.add(row);

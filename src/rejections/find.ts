@@ -89,7 +89,8 @@ export async function keyRing(store: ReadStore): Promise<KeyRing> {
   return ring;
 }
 
-function rulesOf(version: string | null, roomId: string): RoomVersionRules {
+/** The rules of a stored room's version; DB_NOT_SYNAPSE for a version we do not know. */
+export function rulesOf(version: string | null, roomId: string): RoomVersionRules {
   try {
     return roomVersionRules(version ?? '');
   } catch {
@@ -97,7 +98,8 @@ function rulesOf(version: string | null, roomId: string): RoomVersionRules {
   }
 }
 
-function parseRaw(row: StoredEventRow): JsonObject | undefined {
+/** The stored JSON as an object, or undefined when it is not one (hostile or damaged rows). */
+export function parseRaw(row: StoredEventRow): JsonObject | undefined {
   try {
     const v = parseJson(row.json);
     return isJsonObject(v) ? v : undefined;

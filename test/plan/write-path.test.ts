@@ -296,7 +296,7 @@ for (const kind of ENGINES) {
         const complete = await fingerprint((await reopen(full.url)).main);
         await closeAll();
         await full.cleanup();
-        const base = await tableFingerprints((await reopen((await keepOriginal()).url)).main);
+        const base = await tableFingerprints((await reopen(original.url)).main);
         await closeAll();
         const outcomes: string[] = [];
         for (let i = 0; i < 6; i++) {
@@ -339,10 +339,6 @@ for (const kind of ENGINES) {
       }
     });
 
-    /** The original's location, for reading it (never written). */
-    async function keepOriginal(): Promise<{ url: string }> {
-      return { url: original.url };
-    }
   });
 }
 

@@ -11,7 +11,7 @@
  * one failure rolls the whole transaction back, and the COMMIT that follows finds none to commit.
  */
 import type { Dialect, SqlValue, Statement } from '../engine.js';
-import { inlineParams, numberLiteral, quoteIdent, UNSAFE_IN_SCRIPT } from '../sql-text.js';
+import { inlineParams, numberLiteral, UNSAFE_IN_SCRIPT } from '../sql-text.js';
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
@@ -51,6 +51,3 @@ export const sqliteDialect: Dialect = {
     return `${verb} ${table} (id, ok) SELECT ${sqliteLiteral(id)}, ${test};`;
   },
 };
-
-/** `quoteIdent` re-exported for the engine's own statements. */
-export { quoteIdent };
