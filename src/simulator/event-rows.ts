@@ -6,7 +6,8 @@
  * event_search, event_relations, threads and redactions.
  */
 import { namedPowerLevelFrom, POWER_LEVELS_KEY, userPowerLevel } from '../matrix/auth/power-levels.js';
-import { isJsonObject, type JsonObject, type Pdu } from '../matrix/pdu.js';
+import { type JsonObject, type Pdu } from '../matrix/pdu.js';
+import { acceptedEventRows, laterInThread, threadCandidate, threadRow, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
 import type { EventSearchRow, SynapseRow } from '../store/writers/synapse-rows.js';
 import type { RoomView, StoredEvent } from './room-view.js';
 
@@ -45,10 +46,6 @@ export const TABLE_ORDER = [
   'redactions',
 ];
 
-/** `non_null_str_or_none` (synapse/util/stringutils.py): a string without NUL, else null. */
-function nonNullStr(v: unknown): string | null {
-  return typeof v === 'string' && !v.includes('\u0000') ? v : null;
-}
 
 
 /** Does a redaction need re-checking on load (internal_metadata.recheck_redaction)? */
@@ -133,70 +130,18 @@ export function addEventRows(batch: RowBatch, view: RoomView, s: StoredEvent): v
     batch.add('rejections', { event_id: pdu.event_id, reason: s.rejectionReason!, last_check: String(s.receivedTs) });
     return;
   }
-  for (const prev of pdu.prev_events) batch.add('event_edges', { event_id: pdu.event_id, prev_event_id: prev });
-  const content = pdu.content;
-  if (pdu.type === 'm.room.member' && isState && typeof content.membership === 'string') {
-    batch.add('room_memberships', {
-      event_id: pdu.event_id,
-      user_id: pdu.state_key!,
-      sender: pdu.sender,
-      room_id: roomId,
-      membership: content.membership,
-      forgotten: 0,
-      display_name: nonNullStr(content.displayname),
-      avatar_url: nonNullStr(content.avatar_url),
-      event_stream_ordering: s.streamOrdering,
-      participant: false,
-    });
-  }
-  const searchable: Record<string, string> = { 'm.room.message': 'body', 'm.room.name': 'name', 'm.room.topic': 'topic' };
-  const field = searchable[pdu.type];
-  if (field !== undefined && typeof content[field] === 'string') {
-    batch.search.push({
-      event_id: pdu.event_id,
-      room_id: roomId,
-      key: `content.${field}`,
-      value: content[field] as string,
-      origin_server_ts: pdu.origin_server_ts,
-      stream_ordering: s.streamOrdering,
-    });
-  }
-  const rel = content['m.relates_to'];
-  if (isJsonObject(rel) && typeof rel.rel_type === 'string' && typeof rel.event_id === 'string') {
-    batch.add('event_relations', {
-      event_id: pdu.event_id,
-      relates_to_id: rel.event_id,
-      relation_type: rel.rel_type,
-      aggregation_key: rel.rel_type === 'm.annotation' && typeof rel.key === 'string' ? rel.key : null,
-    });
-  }
-  if (pdu.type === 'm.room.redaction' && pdu.redacts !== undefined) {
-    batch.add('redactions', {
-      event_id: pdu.event_id,
-      redacts: pdu.redacts,
-      have_censored: false,
-      received_ts: s.receivedTs,
-      recheck: meta.recheck_redaction === true,
-    });
-  }
+  const accepted = acceptedEventRows({ pdu, roomId, streamOrdering: s.streamOrdering, receivedTs: s.receivedTs, recheckRedaction: meta.recheck_redaction === true });
+  for (const [table, row] of accepted.tables) batch.add(table, row);
+  if (accepted.search) batch.search.push(accepted.search);
 }
 
 /** `threads` rows: the latest (by topological, then stream ordering) event of each thread. */
 export function threadRows(view: RoomView, stored: Iterable<StoredEvent>): SynapseRow[] {
-  const latest = new Map<string, StoredEvent>();
+  const latest = new Map<string, ThreadPosition>();
   for (const s of stored) {
     if (s.rejectionReason !== undefined || s.outlier) continue;
-    const rel = s.ev.pdu.content['m.relates_to'];
-    if (!isJsonObject(rel) || rel.rel_type !== 'm.thread' || typeof rel.event_id !== 'string') continue;
-    const cur = latest.get(rel.event_id);
-    const key = (x: StoredEvent): [number, number] => [x.ev.pdu.depth, x.streamOrdering];
-    if (!cur || key(s)[0] > key(cur)[0] || (key(s)[0] === key(cur)[0] && key(s)[1] > key(cur)[1])) latest.set(rel.event_id, s);
+    const t = threadCandidate({ pdu: s.ev.pdu, roomId: view.roomId, streamOrdering: s.streamOrdering, receivedTs: s.receivedTs });
+    if (t && laterInThread(t, latest.get(t.threadId))) latest.set(t.threadId, t);
   }
-  return [...latest].map(([threadId, s]) => ({
-    room_id: view.roomId,
-    thread_id: threadId,
-    latest_event_id: s.ev.eventId,
-    topological_ordering: s.ev.pdu.depth,
-    stream_ordering: s.streamOrdering,
-  }));
+  return [...latest.values()].map((t) => threadRow(view.roomId, t));
 }
