@@ -13,6 +13,7 @@ import { registerPdu } from './commands/pdu.js';
 import { registerUndo } from './commands/undo.js';
 import { registerRejections } from './commands/rejections.js';
 import { registerExplain } from './commands/explain.js';
+import { registerUnreject } from './commands/unreject.js';
 
 const EXAMPLES = `
 Examples:
@@ -22,6 +23,7 @@ Examples:
   $ SYNAPSE_DOCTOR_DB=postgres://synapse@localhost/synapse synapse-doctor inspect
   $ synapse-doctor rejections --db homeserver.db --room '!abc:example.org'
   $ synapse-doctor explain --db homeserver.db '$rootEventId'
+  $ synapse-doctor unreject --db homeserver.db --room '!abc:example.org' --all-wrong          (dry run; add --apply)
   $ synapse-doctor pdu event-id --room-version 10 event.json
   $ cat event.json | synapse-doctor pdu check-hash --json
   $ synapse-doctor undo homeserver.db.synapse-doctor-unreject-20261201T120000Z.journal.jsonl --apply
@@ -44,6 +46,7 @@ function buildProgram(ctx: CliContext): Command {
   registerInspect(program, ctx);
   registerRejections(program, ctx);
   registerExplain(program, ctx);
+  registerUnreject(program, ctx);
   registerDemo(program, ctx);
   registerPdu(program, ctx);
   registerUndo(program, ctx);

@@ -41,6 +41,14 @@ export interface StoredEvent {
   readonly chain?: ChainCoverEntry;
   /** `room_depth.min_depth` candidate of the batch (Synapse: 0 for outlier/rejected batches). */
   readonly depthUpdate: number;
+  /**
+   * Set by `RoomView.markRejected`: the event was accepted (its state groups, current state,
+   * extremities and every accepted-era row stay as they were) and only later marked rejected
+   * (`events.rejection_reason` and a `rejections` row), as an admin or a bug would.
+   */
+  readonly markedAfterAcceptance?: boolean;
+  /** When it was marked (this server's clock, ms): the `rejections.last_check` of the marking. */
+  readonly markedTs?: number;
 }
 
 export interface ReceiveOptions {
@@ -227,6 +235,34 @@ export class RoomView {
     if (!rejected) this.updateBackwardExtremities(stored);
     if (!rejected && !softFailed && !outlier && !backfilled) this.updateForward(stored);
     return stored;
+  }
+
+  /**
+   * Marks an accepted event rejected after the fact (an admin's UPDATE, or a bug): only its
+   * rejection reason changes. Its state groups, the current state, the extremities and the state
+   * deltas stay as they were; from now on this server's auth checks see it as rejected (step 4
+   * denies events citing it, state resolution never admits it again). The one derived set that
+   * follows is Synapse's `_get_events_which_are_prevs` (it skips events with a `rejections` row):
+   * the event's prev events stop counting as prevs of accepted events unless another one cites them.
+   */
+  markRejected(eventId: string, reason = 'auth_error'): StoredEvent {
+    const s = this.events.get(eventId);
+    if (!s) throw new Error(`${this.server.name} has no event ${eventId} to mark rejected`);
+    if (s.rejectionReason !== undefined) throw new Error(`${this.server.name} already rejected ${eventId}`);
+    if (s.outlier) throw new Error(`${eventId} is an outlier on ${this.server.name}: only accepted timeline events are marked`);
+    const marked: StoredEvent = { ...s, rejectionReason: reason, forced: true, markedAfterAcceptance: true, markedTs: this.server.receive(0) };
+    this.events.set(eventId, marked);
+    for (const p of s.ev.pdu.prev_events) {
+      let cited = false;
+      for (const o of this.events.values()) {
+        if (o.ev.eventId !== eventId && o.rejectionReason === undefined && !o.softFailed && !o.outlier && o.ev.pdu.prev_events.includes(p)) {
+          cited = true;
+          break;
+        }
+      }
+      if (!cited) this.prevOfAccepted.delete(p);
+    }
+    return marked;
   }
 
   /**

@@ -18,7 +18,14 @@ export interface ScenarioOptions {
   roomVersion?: string;
   /** Databases for the other servers' views, when a scenario writes them too (same schema). */
   otherEngines?: readonly Engine[];
+  /**
+   * 'rejection-cascade' only: how the root came to be rejected on this server: 'arrival' (rejected
+   * when it arrived, the default) or 'marked' (accepted, later marked rejected).
+   */
+  shape?: RejectionShape;
 }
+
+export type RejectionShape = 'arrival' | 'marked';
 
 export interface ScenarioResult {
   readonly name: string;

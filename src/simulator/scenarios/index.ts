@@ -4,14 +4,16 @@
  */
 import { buildHealthy } from './healthy.js';
 import { buildHistoryGap } from './history-gap.js';
+import { buildRejectionCascade } from './rejection-cascade.js';
 import { buildRejectionChain } from './rejection-chain.js';
 import type { ScenarioOptions, ScenarioResult } from './common.js';
 
-export type ScenarioName = 'healthy' | 'rejection-chain' | 'history-gap';
+export type ScenarioName = 'healthy' | 'rejection-chain' | 'rejection-cascade' | 'history-gap';
 
 export const SCENARIOS: Readonly<Record<ScenarioName, (o: ScenarioOptions) => Promise<ScenarioResult>>> = {
   healthy: buildHealthy,
   'rejection-chain': buildRejectionChain,
+  'rejection-cascade': buildRejectionCascade,
   'history-gap': buildHistoryGap,
 };
 
@@ -21,7 +23,8 @@ export function buildScenario(name: ScenarioName, options: ScenarioOptions): Pro
   return build(options);
 }
 
-export type { ScenarioOptions, ScenarioResult, SchemaVersion } from './common.js';
+export type { RejectionShape, ScenarioOptions, ScenarioResult, SchemaVersion } from './common.js';
 export { simulateHealthy } from './healthy.js';
 export { simulateHistoryGap } from './history-gap.js';
+export { simulateRejectionCascade } from './rejection-cascade.js';
 export { simulateRejectionChain } from './rejection-chain.js';
