@@ -10,6 +10,7 @@ import { quoteIdent } from '../store/engine/sql-text.js';
 import type { JournalEntry } from './journal.js';
 import { insertBatches, type InsertStep, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
 import { groupJournalRows, sameRows, type JournalRow } from './row-codec.js';
+import { inPlaceRestore } from './restore-rows.js';
 import { keyScope, readScope, scopeCondition, scopeToJson, splitScope } from './scope.js';
 
 const INSERT_BATCH = 2000;
@@ -80,11 +81,17 @@ async function runRestore(tx: WriteSession, step: RestoreStep, sink: StepSink): 
       hint: 'Nothing was changed. Something wrote to these rows after the plan was applied (Synapse, or another synapse-doctor).',
     });
   }
-  for (const piece of splitScope(step.scope)) {
-    const cond = scopeCondition(piece);
-    await tx.run(statement(`DELETE FROM ${quoteIdent(step.table)} WHERE ${cond.sql}`, cond.params));
+  const inPlace = inPlaceRestore(step.table, current, step.rows);
+  if (inPlace) {
+    for (const s of [...inPlace.deletes, ...inPlace.updates]) await tx.run(s);
+    await insertJournalRows(tx, step.table, inPlace.inserts);
+  } else {
+    for (const piece of splitScope(step.scope)) {
+      const cond = scopeCondition(piece);
+      await tx.run(statement(`DELETE FROM ${quoteIdent(step.table)} WHERE ${cond.sql}`, cond.params));
+    }
+    await insertJournalRows(tx, step.table, step.rows);
   }
-  await insertJournalRows(tx, step.table, step.rows);
   if (sink.journal) {
     const after = await readScope(tx, step.table, step.scope);
     sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(step.scope), before: current, after });

@@ -9,6 +9,7 @@
  */
 import type { Dialect, SqlValue } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
+import { inPlaceRestore } from './restore-rows.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import { insertBatches, type Plan, type Scope, type Step } from './plan.js';
 import { decodeCell, groupJournalRows, type JournalRow } from './row-codec.js';
@@ -69,13 +70,17 @@ async function* stepText(dialect: Dialect, step: Step): AsyncIterable<string> {
       return;
     case 'restore': {
       // The script guards the number of rows in the scope; `undo --apply` compares every row.
+      const inPlace = inPlaceRestore(step.table, step.expect, step.rows);
       let n = 0;
       for (const piece of splitScope(step.scope)) {
         const cond = scopeCondition(piece);
         yield dialect.guard(`${step.id}-${++n}`, statement(`SELECT count(*) FROM ${quoteIdent(step.table)} WHERE ${cond.sql}`, cond.params), expectedIn(piece, step.expect), 'verify');
-        yield `DELETE FROM ${quoteIdent(step.table)} WHERE ${dialect.inline(cond)};`;
+        if (!inPlace) yield `DELETE FROM ${quoteIdent(step.table)} WHERE ${dialect.inline(cond)};`;
       }
-      yield* journalRowsText(dialect, step.table, step.rows);
+      if (inPlace) {
+        for (const s of [...inPlace.deletes, ...inPlace.updates]) yield `${dialect.inline(s)};`;
+        yield* journalRowsText(dialect, step.table, inPlace.inserts);
+      } else yield* journalRowsText(dialect, step.table, step.rows);
       return;
     }
     case 'sequence-restore':

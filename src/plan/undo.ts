@@ -114,7 +114,9 @@ export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
     tables.set(e.table, t);
   }
   // Read-only look ahead, so a dry run already says whether applying would be refused: the last
-  // entry for each scope must match the rows now (earlier ones are checked while applying).
+  // entry for each table must match the rows now. Earlier entries of the same table are checked
+  // while applying, once the later ones are restored (their scopes may overlap: a delete then an
+  // insert of the same keys).
   const seen = new Set<string>();
   for (const e of applied.slice().reverse()) {
     if (e.kind === 'sequence') {
@@ -131,7 +133,7 @@ export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
       }
       continue;
     }
-    const key = `${e.database}:${e.table}:${JSON.stringify(e.scope)}`;
+    const key = `${e.database}:${e.table}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const engine = e.database === 'state' ? db.state : db.main;
