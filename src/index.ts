@@ -49,3 +49,6 @@ export { SimServer } from './simulator/server.js';
 export { buildScenario } from './simulator/scenarios/index.js';
 export type { ScenarioName, ScenarioResult } from './simulator/scenarios/index.js';
 export { generateLoad } from './simulator/load.js';
+
+// Rejection chains: find, explain, cure
+export * from './rejections/index.js';

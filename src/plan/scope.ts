@@ -18,9 +18,10 @@ export function scopeCondition(scope: Scope): Statement {
     for (const v of values) params.push(v[0] ?? null);
     return statement(`${quoteIdent(key[0]!)} IN (${values.map(() => '?').join(', ')})`, params);
   }
-  const tuple = `(${key.map(() => '?').join(', ')})`;
+  // (a = ? AND b = ?) OR …: a VALUES list would leave PostgreSQL typing the parameters as text
+  const tuple = `(${key.map((k) => `${quoteIdent(k)} = ?`).join(' AND ')})`;
   for (const v of values) params.push(...v);
-  return statement(`(${key.map(quoteIdent).join(', ')}) IN (VALUES ${values.map(() => tuple).join(', ')})`, params);
+  return statement(`(${values.map(() => tuple).join(' OR ')})`, params);
 }
 
 /** Splits a key scope into pieces small enough for one statement each. */

@@ -3,7 +3,9 @@
  * `_persist_events_txn`): every event gets events, event_json, state_events (state), event_auth and
  * the chain cover (state), event_to_state_groups (non-outliers; a rejected event maps to the state
  * before it) and rejections (rejected); only non-rejected events get event_edges, room_memberships,
- * event_search, event_relations, threads and redactions.
+ * event_search, event_relations, threads and redactions. An event marked rejected after it was
+ * accepted (StoredEvent.markedAfterAcceptance: the incident's shape (b)) keeps those rows and gains
+ * only the rejection markers, as a hand-made UPDATE leaves it.
  */
 import { namedPowerLevelFrom, POWER_LEVELS_KEY, userPowerLevel } from '../matrix/auth/power-levels.js';
 import { type JsonObject, type Pdu } from '../matrix/pdu.js';
@@ -65,7 +67,7 @@ export function internalMetadata(view: RoomView, s: StoredEvent): JsonObject {
   // Keys in the order Synapse sets them: recheck_redaction by the auth checks (event_auth.py
   // `check_redaction`), soft_failed afterwards by `_check_for_soft_fail`.
   const meta: JsonObject = {};
-  if (s.ev.pdu.type === 'm.room.redaction' && s.rejectionReason === undefined && redactionNeedsRecheck(view, s)) {
+  if (s.ev.pdu.type === 'm.room.redaction' && (s.rejectionReason === undefined || s.markedAfterAcceptance) && redactionNeedsRecheck(view, s)) {
     meta.recheck_redaction = true;
   }
   if (s.softFailed) meta.soft_failed = true;
@@ -127,8 +129,9 @@ export function addEventRows(batch: RowBatch, view: RoomView, s: StoredEvent): v
   }
   if (!s.outlier && s.groupAfter !== undefined) batch.add('event_to_state_groups', { event_id: pdu.event_id, state_group: s.groupAfter });
   if (rejected) {
-    batch.add('rejections', { event_id: pdu.event_id, reason: s.rejectionReason!, last_check: String(s.receivedTs) });
-    return;
+    batch.add('rejections', { event_id: pdu.event_id, reason: s.rejectionReason!, last_check: String(s.markedTs ?? s.receivedTs) });
+    // Marked rejected after it was accepted (by hand, or a bug): it keeps every accepted-era row.
+    if (!s.markedAfterAcceptance) return;
   }
   const accepted = acceptedEventRows({ pdu, roomId, streamOrdering: s.streamOrdering, receivedTs: s.receivedTs, recheckRedaction: meta.recheck_redaction === true });
   for (const [table, row] of accepted.tables) batch.add(table, row);
@@ -139,7 +142,7 @@ export function addEventRows(batch: RowBatch, view: RoomView, s: StoredEvent): v
 export function threadRows(view: RoomView, stored: Iterable<StoredEvent>): SynapseRow[] {
   const latest = new Map<string, ThreadPosition>();
   for (const s of stored) {
-    if (s.rejectionReason !== undefined || s.outlier) continue;
+    if ((s.rejectionReason !== undefined && !s.markedAfterAcceptance) || s.outlier) continue;
     const t = threadCandidate({ pdu: s.ev.pdu, roomId: view.roomId, streamOrdering: s.streamOrdering, receivedTs: s.receivedTs });
     if (t && laterInThread(t, latest.get(t.threadId))) latest.set(t.threadId, t);
   }
