@@ -55,13 +55,17 @@ async function otherRoomsFingerprint(engine: ReadEngine, roomId: string): Promis
 for (const kind of ENGINES) {
   describe(`${kind}: unreject through the CLI`, () => {
     for (const version of [72, 94] as const) {
-      for (const roomVersion of ['10', '12']) {
-        it(`rejection-chain, schema ${version}, room version ${roomVersion}: the cure equals the healthy twin; a second run finds nothing; undo restores every row`, async () => {
+      for (const [scenario, shape, roomVersion] of [
+        ['rejection-chain', 'arrival', '10'], ['rejection-chain', 'arrival', '12'],
+        ['rejection-cascade', 'arrival', '10'], ['rejection-cascade', 'marked', '12'],
+        ...(version === 94 ? [['rejection-cascade', 'marked', '10'], ['rejection-cascade', 'arrival', '12']] : []),
+      ] as const) {
+        it(`${scenario} (${shape}), schema ${version}, room version ${roomVersion}: the cure equals the healthy twin; a second run finds nothing; undo restores every row`, async () => {
           const a = await freshSynapseDatabase(kind, version);
           const b = await freshSynapseDatabase(kind, version);
           const dir = await mkdtemp(join(tmpdir(), 'sd-unreject-'));
           try {
-            const s = await buildScenario('rejection-chain', { engine: rawEngine(a.db), version, roomVersion, otherEngines: [rawEngine(b.db)] });
+            const s = await buildScenario(scenario, { engine: rawEngine(a.db), version, roomVersion, shape, otherEngines: [rawEngine(b.db)] });
             const before = await fingerprint(a.db.main);
             await a.db.close();
             await b.db.close();
