@@ -22,12 +22,25 @@ describe('cli: demo', () => {
     const db = join(target, 'homeserver.db');
     expect(existsSync(db)).toBe(true);
     expect(r.stdout).toMatch(/^rejected events\s+[1-9]\d*$/m);
-    expect(r.stdout).toContain(`npx synapse-doctor inspect --db ${db}`);
-    expect(r.stdout).toContain(`npx synapse-doctor rejections --db ${db}`);
+    // the walk: each command printed before it runs, the cure applied, inspect again
+    const walk = ['rejections', 'explain', 'unreject', 'inspect'].map((c) => r.stdout.indexOf(`$ npx synapse-doctor ${c} --db ${db}`));
+    expect(walk.every((i) => i > 0)).toBe(true);
+    expect([...walk].sort((x, y) => x - y)).toEqual(walk);
+    expect(r.stdout).toMatch(/This was a dry run/);
+    expect(r.stdout).toMatch(/every check passed/);
+    expect(r.stdout).toMatch(/^rejected events\s+1$/m); // inspect after the cure: the genuine one
+    const cured = await runCli(['rejections', '--db', db, '--json']);
+    expect(cured.code).toBe(0); // nothing looks wrong any more
+
+    // the printed undo brings the broken room back
+    const undoLine = /npx synapse-doctor undo (\S+)/.exec(r.stdout.slice(r.stdout.indexOf('Try next:')));
+    expect(undoLine).not.toBeNull();
+    const undo = await runCli(['undo', undoLine![1]!.replace(/^'|'$/g, ''), '--apply', '--no-backup', '--journal', join(target, 'undo.jsonl')]);
+    expect(undo.code, undo.stderr).toBe(0);
     const rejections = await runCli(['rejections', '--db', db, '--json']);
     expect(rejections.code).toBe(1); // a chain that looks wrong
     const chain = JSON.parse(rejections.stdout).rooms[0].chains.find((c: { verdict: string }) => c.verdict === 'looks-wrong');
-    expect(r.stdout).toContain(`npx synapse-doctor explain --db ${db} '${chain.root.event_id}'`);
+    expect(r.stdout).toContain(`$ npx synapse-doctor explain --db ${db} '${chain.root.event_id}'`);
     const explain = await runCli(['explain', '--db', db, chain.root.event_id]);
     expect(explain.code, explain.stderr).toBe(0);
     expect(explain.stdout).toMatch(/why: unexplained/);
@@ -65,5 +78,6 @@ describe('cli: demo', () => {
     expect(out.database.startsWith(dir)).toBe(true);
     expect(out.inspect.format).toBe(1);
     expect(out.next[0]).toContain('inspect --db');
+    expect(out.cure.map((c: string) => c.split(' ')[2])).toEqual(['rejections', 'explain', 'unreject', 'unreject', 'inspect']);
   });
 });

@@ -1,6 +1,9 @@
 /**
  * `synapse-doctor demo [DIR]`: builds the "rejection chain" scenario as an SQLite database in DIR
- * (a new temporary folder by default), inspects it, and prints what to try next.
+ * (a new temporary folder by default), inspects it, then walks the cure, each command printed
+ * before it runs: `rejections`, `explain` on the root, `unreject --all-wrong` (dry run), the same
+ * with --apply, and `inspect` again; last, how to undo it and what to try next. With --json it
+ * builds and inspects only, and lists the commands.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -46,19 +49,34 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         await db.close();
       }
       const q = shellQuote(path);
+      const cure: string[][] = [
+        ['rejections', '--db', path],
+        ['explain', '--db', path, demo.rootEventId],
+        ['unreject', '--db', path, '--room', demo.roomId, '--all-wrong'],
+        ['unreject', '--db', path, '--room', demo.roomId, '--all-wrong', '--apply'],
+        ['inspect', '--db', path],
+      ];
+      const shown = (args: string[]): string => `npx synapse-doctor ${args.map(shellQuote).join(' ')}`;
       const next = [
-        `npx synapse-doctor inspect --db ${q}`,
-        `npx synapse-doctor rejections --db ${q}   # the chain, its root, and why the rejection looks wrong`,
-        `npx synapse-doctor explain --db ${q} ${shellQuote(demo.rootEventId)}`,
         `npx synapse-doctor inspect --db ${q} --room ${shellQuote(demo.roomId)} --json`,
         ...demo.files.map((f) => f.command),
       ];
       if (g.json) {
-        writeJson({ format: 1, database: path, room_id: demo.roomId, scenario: demo.scenario, inspect: report, next });
+        writeJson({ format: 1, database: path, room_id: demo.roomId, scenario: demo.scenario, inspect: report, cure: cure.map(shown), next });
         return;
       }
       writeOut(`Built scenario "${demo.scenario}" in ${path}\n${demo.description}\n`);
       writeOut(renderInspectText(report, { details: true }));
-      writeOut(['', 'Try next:', ...next.map((c) => `  ${c}`)].join('\n'));
+      writeOut('\nNow the cure, one command at a time:\n');
+      const { run } = await import('../main.js');
+      for (const args of cure) {
+        writeOut(`\n$ ${shown(args)}\n`);
+        const code = await run(args);
+        const expected = args[0] === 'rejections' ? [0, 1] : [0];
+        if (!expected.includes(code)) throw new SynapseDoctorError('INTERNAL', `the demo step "${shown(args)}" failed (exit ${code})`);
+      }
+      const { readdir } = await import('node:fs/promises');
+      const journal = (await readdir(dir)).find((f) => f.includes('synapse-doctor-unreject') && f.endsWith('.journal.jsonl'));
+      writeOut(['', 'Try next:', ...(journal ? [`  npx synapse-doctor undo ${shellQuote(join(dir, journal))}   # the broken room again (add --apply)`] : []), ...next.map((c) => `  ${c}`)].join('\n'));
     });
 }
