@@ -5,6 +5,7 @@
  *   npm run bench -- --only auth,state-res          # just the protocol core
  *   npm run bench -- --events 200000 --engines sqlite,postgres [--pg postgres://…]
  *   npm run bench -- --only rejections              # rejections on 1,000,000 events, 10% in chains
+ *   npm run bench -- --only unreject                # unreject --apply on a chain of 10,000 events
  *
  * Without --pg, PostgreSQL runs use a throw-away embedded server.
  */
@@ -13,11 +14,13 @@ import { benchAuth } from './auth-bench.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { benchLoadPostgres, benchLoadSqlite, type LoadBenchResult } from './load-bench.js';
 import { benchStateRes } from './state-res-bench.js';
+import { benchUnrejectPostgres, benchUnrejectSqlite, type UnrejectBenchResult } from './unreject-bench.js';
 import { benchRejectionsPostgres, benchRejectionsSqlite, type RejectionsBenchResult } from './rejections-bench.js';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'auth,state-res,load,rejections' },
+    only: { type: 'string', default: 'auth,state-res,load,rejections,unreject' },
+    'chain-events': { type: 'string', default: '10000' },
     'chain-rooms': { type: 'string', default: '10' },
     events: { type: 'string', default: '1000000' },
     rooms: { type: 'string', default: '100' },
@@ -100,6 +103,28 @@ if (only.has('rejections')) {
     rows.push(r);
   }
   results.rejections = rows;
+}
+
+if (only.has('unreject')) {
+  const events = Number(values['chain-events']);
+  const rows: UnrejectBenchResult[] = [];
+  for (const engine of values.engines.split(',')) {
+    say(`unreject --apply: one room of ${fmt(events)} events, nearly all of them one rejection chain (a state event every 10), on ${engine} …`);
+    let r: UnrejectBenchResult;
+    if (engine === 'sqlite') {
+      r = await benchUnrejectSqlite(events);
+    } else {
+      const server = values.pg ? { url: values.pg, stop: async () => undefined } : await startEmbeddedPostgres();
+      try {
+        r = await benchUnrejectPostgres(server.url, events);
+      } finally {
+        await server.stop();
+      }
+    }
+    say(`  ${engine}: ${fmt(r.unrejected)} events un-rejected (${fmt(r.stateEvents)} state events), ${fmt(r.newGroups)} new state groups, ${fmt(r.rows)} rows written in ${fmt(r.seconds, 2)} s (cure computed in ${fmt(r.cureSeconds, 2)} s), peak ${fmt(r.maxRssMiB)} MiB (target ≤ 20 s, ≤ 500 MB; generated in ${fmt(r.generateSeconds, 1)} s)`);
+    rows.push(r);
+  }
+  results.unreject = rows;
 }
 
 if (values.json) console.log(JSON.stringify(results, null, 2));
