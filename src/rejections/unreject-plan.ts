@@ -390,8 +390,16 @@ function describe(cure: Cure, roots: ReadonlySet<string>, changedKeys: readonly 
   const notes: string[] = [];
   const un = cure.decisions.filter((d) => d.unreject);
   const kept = cure.decisions.filter((d) => !d.unreject);
+  const leftAlone = (): void => {
+    if (cure.otherChains.length === 0) return;
+    notes.push(`Left alone: ${cure.otherChains.length} other chain(s) of the room:`);
+    for (const c of cure.otherChains.slice(0, 10)) {
+      notes.push(`  ${c.root.event_id}  ${c.root.type} from ${c.root.sender}${c.dependents.count ? ` and ${c.dependents.count} dependents` : ''}: ${c.verdict === 'genuinely-invalid' ? c.root.classification.explanation : 'not named'}`);
+    }
+  };
   if (cure.decisions.length === 0) {
     notes.push(`Nothing to cure in ${cure.roomId}: no chain whose root looks wrong.`);
+    leftAlone();
     return notes;
   }
   notes.push(`Room ${cure.roomId} (room version ${cure.rules.id}): ${cure.chains.length} chain(s), ${cure.decisions.length} rejected events re-checked in topological order.`);
@@ -404,6 +412,7 @@ function describe(cure: Cure, roots: ReadonlySet<string>, changedKeys: readonly 
     for (const d of kept.slice(0, 30)) notes.push(`  ${d.event_id}  ${d.type} from ${d.sender}: ${d.why ?? ''}`);
     if (kept.length > 30) notes.push(`  … and ${kept.length - 30} more`);
   }
+  leftAlone();
   if (cure.unplaced.length > 0) notes.push(`${cure.unplaced.length} event(s) whose prev events are not all stored keep their stored state: ${cure.unplaced.slice(0, 5).join(', ')}${cure.unplaced.length > 5 ? ', …' : ''}`);
   if (changedKeys.length > 0) {
     notes.push('Current state, before → after:');

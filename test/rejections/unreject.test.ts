@@ -6,6 +6,7 @@
  * database with several chain rooms, only the named room changes; and on the databases written by
  * a real Synapse 1.67 (../shared/real-synapse/dev-chain, when present) the cure of P equals R.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import type { ReadEngine } from '../../src/store/engine/engine.js';
 import { statement } from '../../src/store/engine/engine.js';
 import { quoteIdent } from '../../src/store/engine/sql-text.js';
 import { encodeRow, rowText } from '../../src/plan/row-codec.js';
-import { ENGINES, freshSynapseDatabase, rawEngine } from '../support/engines.js';
+import { createPgDatabase, dropPgDatabase, ENGINES, freshSynapseDatabase, pgUrlFor, rawEngine } from '../support/engines.js';
 import { fingerprint } from '../support/fingerprint.js';
 import { differences, roomSnapshot } from '../support/room-compare.js';
 import { runCli } from '../cli/run-cli.js';
@@ -74,6 +75,12 @@ for (const kind of ENGINES) {
 
             const found = await runCli(['rejections', '--db', a.url, '--room', room, '--json']);
             expect(found.code, found.stderr).toBe(1);
+            // exactly the root and its chain; the genuinely unauthorised event is its own merit
+            const chains = JSON.parse(found.stdout).rooms[0].chains as Array<{ verdict: string; root: { event_id: string; class: string }; dependents: { event_ids: string[] } }>;
+            const wrong = chains.filter((c) => c.verdict === 'looks-wrong');
+            expect(wrong.map((c) => c.root.event_id)).toEqual([s.labels.root]);
+            expect([...wrong[0]!.dependents.event_ids].sort()).toEqual([...(s.labels.cascade as string[])].sort());
+            expect(chains.find((c) => c.root.event_id === genuine)?.root.class).toBe('own-merit');
 
             const sqlFile = join(dir, 'cure.sql');
             const dry = await runCli(['unreject', '--db', a.url, '--room', room, '--all-wrong', '--sql', sqlFile]);
@@ -162,6 +169,39 @@ describe('cli: unreject refuses what it cannot do, with one line', () => {
 
 const DEV_CHAIN = resolve(__dirname, '../../../shared/real-synapse/dev-chain');
 const haveRealSynapse = existsSync(join(DEV_CHAIN, 'hsP-broken.db'));
+const havePgRestore = (() => {
+  try {
+    execFileSync('pg_restore', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!haveRealSynapse || !havePgRestore || !ENGINES.includes('postgres'))('real Synapse 1.67, dev-chain: Q (PostgreSQL) holds only a genuine rejection', () => {
+  it('rejections finds nothing wrong, unreject has nothing to do and refuses the genuine root; nothing changes', async () => {
+    const truth = JSON.parse(await readFile(join(DEV_CHAIN, '../dev-chain.json'), 'utf8')) as { room_id: string; genuinely_invalid_event_ids: string[] };
+    const name = await createPgDatabase();
+    try {
+      const url = pgUrlFor(name);
+      execFileSync('pg_restore', ['--no-owner', '--no-acl', '-d', url, join(DEV_CHAIN, 'hsQ-peer.pgdump')], { stdio: 'pipe' });
+      const before = await withStore(url, (db) => fingerprint(db.main));
+      const found = await runCli(['rejections', '--db', url, '--json']);
+      expect(found.code, found.stderr).toBe(0);
+      const report = JSON.parse(found.stdout);
+      expect(report.totals).toMatchObject({ rejected: 1, looks_wrong: 0 });
+      const cure = await runCli(['unreject', '--db', url, '--room', truth.room_id, '--all-wrong', '--apply']);
+      expect(cure.code, cure.stderr).toBe(0);
+      expect(cure.stdout).toMatch(/Nothing to do/);
+      const genuine = await runCli(['unreject', '--db', url, '--room', truth.room_id, '--root', truth.genuinely_invalid_event_ids[0]!, '--apply']);
+      expect(genuine.code).toBe(3);
+      expect(genuine.stderr).toMatch(/genuinely invalid/);
+      expect(await withStore(url, (db) => fingerprint(db.main))).toBe(before);
+    } finally {
+      await dropPgDatabase(name);
+    }
+  });
+});
 
 describe.skipIf(!haveRealSynapse)('real Synapse 1.67, dev-chain: the cure of P equals the healthy peer R', () => {
   it('root and 20 collateral un-rejected, the crafted event still rejected, the 86 accepted untouched, state equal to R', async () => {
