@@ -94,6 +94,8 @@ function stripped(raw: JsonObject): JsonObject {
   return rest as JsonObject;
 }
 
+const INHERITED_EXPLANATION = 'rejected only because it cites rejected auth events; with them accepted it passes the auth rules';
+
 const NOT_RUN: CheckOutcome = { ok: null, note: 'not run: it cites a rejected event, which decides its class' };
 
 export async function classifyRejected(input: ClassifyInput): Promise<Classification> {
@@ -118,7 +120,6 @@ export async function classifyRejected(input: ClassifyInput): Promise<Classifica
   const known = authIds.map((id) => [id, input.lookup(id)] as const);
   const missing = known.filter(([, k]) => k === undefined).map(([id]) => id);
   const citesRejected = known.filter(([, k]) => k?.rejected).map(([id]) => id);
-  const authPdus = known.flatMap(([, k]) => (k ? [k.rejected ? { ...k.pdu, rejected: true } : k.pdu] : []));
 
   // Steps 2 and 3 for candidate roots only (see the header).
   const integrity = (): { format: CheckOutcome; signatures: CheckOutcome; hash: CheckOutcome } => {
@@ -133,6 +134,16 @@ export async function classifyRejected(input: ClassifyInput): Promise<Classifica
   const signatures = partial.signatures;
   if (signatures.ok === false) return ownMerit(partial, `step 2: ${signatures.note}`);
 
+  // The common case of a chain, cheaply: it cites rejected events and passes once they are taken as
+  // accepted. Then, as stored, only the rejected-auth-event rule can have denied it.
+  if (citesRejected.length > 0 && missing.length === 0) {
+    const again = checkAuthEvents(pdu, known.map(([, k]) => k!.pdu), rules);
+    if (again.allowed) {
+      const n = specRuleNumber('auth-events.rejected', rules);
+      return { class: 'inherited', cites_rejected: citesRejected, missing, checks: inheritedChecks(n !== 'n/a' ? n : undefined, authOutcome(again, rules).rule, rules.id), explanation: INHERITED_EXPLANATION };
+    }
+  }
+  const authPdus = known.flatMap(([, k]) => (k ? [k.rejected ? { ...k.pdu, rejected: true } : k.pdu] : []));
   const step4 = checkAuthEvents(pdu, authPdus, rules);
   const asStored = authOutcome(step4, rules);
   const skipped: AuthOutcome = { outcome: 'skipped', reason: 'not run' };
@@ -146,7 +157,7 @@ export async function classifyRejected(input: ClassifyInput): Promise<Classifica
     const checks = { ...partial, auth_events: asStored, auth_events_if_accepted: ifAccepted, state_before: { outcome: 'skipped' as const, reason: 'the state before it is the chain\'s view on this server; the cure re-checks it' } };
     if (again.allowed) {
       // Shared check objects: chains hold many inherited events, each only needs its cited ids.
-      return { class: 'inherited', cites_rejected: citesRejected, missing, checks: inheritedChecks(asStored.rule, ifAccepted.rule, rules.id), explanation: 'rejected only because it cites rejected auth events; with them accepted it passes the auth rules' };
+      return { class: 'inherited', cites_rejected: citesRejected, missing, checks: inheritedChecks(asStored.rule, ifAccepted.rule, rules.id), explanation: INHERITED_EXPLANATION };
     }
     if (again.outcome === 'undecided') return { class: 'undecided', cites_rejected: citesRejected, missing, checks, explanation: `undecided: ${again.reason}` };
     // A root after all: it gets the integrity checks too.

@@ -67,6 +67,9 @@ export class SqliteEngine implements Engine {
         timeout: options.busyTimeoutMs ?? 5000,
       });
       this.handle.pragma('foreign_keys = ON');
+      // 64 MiB of page cache (the default is 2 MiB): scans that look events up by id touch the
+      // same index pages again and again
+      this.handle.pragma('cache_size = -65536');
     } catch (e) {
       throw mapSqliteError(e, path);
     }
