@@ -83,6 +83,8 @@ export interface Cure {
   readonly chains: readonly ChainReport[];
   /** The room's other chains, left alone (genuinely invalid roots, or roots not named). */
   readonly otherChains: readonly ChainReport[];
+  /** Rejected events of the room no chain holds (undecided: an auth event is not stored), left alone. */
+  readonly undecided: readonly { readonly event_id: string; readonly missing: readonly string[] }[];
   readonly decisions: readonly CureDecision[];
   /** Un-rejected events, with what their rows are made of. */
   readonly unrejected: readonly WindowEvent[];
@@ -172,12 +174,13 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
   for (const e of room?.unattached ?? []) rejectedInfo.set(e.event_id, { roots: e.roots });
   const chains = chosenChains(room?.chains ?? [], rejectedInfo, request);
   const otherChains = (room?.chains ?? []).filter((c) => !chains.includes(c));
+  const undecided = (room?.unattached ?? []).map((e) => ({ event_id: e.event_id, missing: e.classification.missing }));
   const rules = rulesOf(room?.room_version ?? (await roomVersion(store, roomId)), roomId);
   const extremitiesBefore = await findForwardExtremities(store.main, roomId);
   const groups = new StateGroupReader(store.state, 1024);
   const position = await stateGroupIdPosition(store.state);
   const empty: Cure = {
-    roomId, rules, chains, otherChains, decisions: [], unrejected: [], newGroups: [], remap: [],
+    roomId, rules, chains, otherChains, undecided, decisions: [], unrejected: [], newGroups: [], remap: [],
     stateBefore: new Map(), stateAfter: new Map(), extremitiesBefore, extremitiesAfter: extremitiesBefore, stateGroupPosition: position, unplaced: [],
   };
   const candidates = new Set<string>();
@@ -394,7 +397,7 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
     .filter((w) => status.get(w.row.event_id) === false && w.row.rejection !== null)
     .map((w) => (recheck.has(w.row.event_id) ? { ...w, recheckRedaction: recheck.get(w.row.event_id)! } : w));
   return {
-    roomId, rules, chains, otherChains, decisions, unrejected, newGroups, remap,
+    roomId, rules, chains, otherChains, undecided, decisions, unrejected, newGroups, remap,
     stateBefore: stateBeforeCure, stateAfter: stateAfterCure,
     extremitiesBefore, extremitiesAfter, stateGroupPosition: position, unplaced,
   };

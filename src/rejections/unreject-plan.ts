@@ -280,6 +280,8 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
     id: `edges-${i + 1}`, description: 'every un-rejected event has its event_edges', database: 'main' as const,
     query: statement(`SELECT COUNT(DISTINCT event_id) AS n FROM event_edges WHERE event_id IN (${inList(chunk.length)})`, chunk), expect: chunk.length,
   })));
+  const members = U.filter((w) => w.pdu?.type === 'm.room.member' && typeof w.pdu.content.membership === 'string').map((w) => w.row.event_id);
+  verify.push(...countChecks('memberships', 'every un-rejected membership event has its room_memberships row', 'room_memberships', 'event_id', members, (c) => c.length));
   verify.push({ id: 'current-state-size-after', description: 'the current state has the resolved number of entries', database: 'main', query: statement('SELECT COUNT(*) AS n FROM current_state_events WHERE room_id = ?', [room]), expect: cure.stateAfter.size });
   verify.push(...countChecks('current-state-after', 'the current state equals the resolved state', 'current_state_events', 'event_id', [...cure.stateAfter.values()], (c) => c.length, { where: 'room_id = ?', params: [room] }));
   verify.push({ id: 'extremities-after-size', description: 'the forward extremities are the recomputed ones', database: 'main', query: statement('SELECT COUNT(*) AS n FROM event_forward_extremities WHERE room_id = ?', [room]), expect: cure.extremitiesAfter.length });
@@ -395,6 +397,10 @@ function describe(cure: Cure, roots: ReadonlySet<string>, changedKeys: readonly 
     notes.push(`Left alone: ${cure.otherChains.length} other chain(s) of the room:`);
     for (const c of cure.otherChains.slice(0, 10)) {
       notes.push(`  ${c.root.event_id}  ${c.root.type} from ${c.root.sender}${c.dependents.count ? ` and ${c.dependents.count} dependents` : ''}: ${c.verdict === 'genuinely-invalid' ? c.root.classification.explanation : 'not named'}`);
+    }
+    if (cure.undecided.length > 0) {
+      notes.push(`Left alone: ${cure.undecided.length} rejected event(s) that cannot be decided (an event they cite is not stored here):`);
+      for (const u of cure.undecided.slice(0, 10)) notes.push(`  ${u.event_id}${u.missing.length ? `: missing ${u.missing.join(', ')}` : ''}`);
     }
   };
   if (cure.decisions.length === 0) {
