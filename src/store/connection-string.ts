@@ -52,6 +52,18 @@ export function parsePostgresUrl(url: string): URL | undefined {
   }
 }
 
+/** Why a postgres:// URL cannot be used (unparsable, a bad port), or undefined when it can. */
+export function postgresUrlProblem(url: string): string | undefined {
+  const portText = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i.exec(url)?.[1];
+  const u = parsePostgresUrl(url);
+  const port = portText ?? u?.searchParams.get('port') ?? undefined;
+  if (port !== undefined && port !== '' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    return `the port ${JSON.stringify(port)} is not a number from 1 to 65535`;
+  }
+  if (!u) return 'it cannot be parsed as a URL';
+  return undefined;
+}
+
 /** What we print for a PostgreSQL target: `postgres://user@host:port/db` without the password. */
 export function describePostgresUrl(url: string): string {
   const u = parsePostgresUrl(url);

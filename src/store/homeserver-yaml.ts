@@ -17,7 +17,8 @@ import { parse } from 'yaml';
 import { SynapseDoctorError } from '../errors.js';
 import { urlFromPsycopg2Args } from './connection-string.js';
 
-export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+/** `from`: where the target was named (`database.args.database in /etc/synapse/homeserver.yaml`), for messages. */
+export type DatabaseTarget = { kind: 'sqlite'; path: string; from?: string } | { kind: 'postgres'; url: string; from?: string };
 export interface ConfiguredDatabases {
   main: DatabaseTarget;
   /** Set only when the `state` data store lives in a different database from `main`. */
@@ -45,7 +46,7 @@ function targetOf(file: string, section: Record<string, unknown>, where: string,
     const db = args.database;
     if (typeof db !== 'string' || db === '') throw invalid(file, `${where}.args.database must name the SQLite file`);
     if (db === ':memory:') throw invalid(file, `${where} is an in-memory SQLite database; there is nothing to inspect`);
-    return { kind: 'sqlite', path: resolve(cwd, db) };
+    return { kind: 'sqlite', path: resolve(cwd, db), from: `${where}.args.database (${JSON.stringify(db)}${db.startsWith('/') ? '' : `, relative to the current directory ${cwd}, as Synapse reads it`}) in ${file}` };
   }
   if (name === 'psycopg2' || name === 'psycopg') {
     const driverArgs: Record<string, unknown> = {};
@@ -94,6 +95,9 @@ export function readHomeserverYaml(path: string, cwd = process.cwd()): Configure
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SynapseDoctorError('CONFIG_INVALID', code === 'ENOENT' ? `config file ${path} does not exist` : `cannot read config ${path}: ${code ?? String(e)}`, { cause: e });
+  }
+  if (text.startsWith('SQLite format 3\u0000')) {
+    throw new SynapseDoctorError('CONFIG_INVALID', `${path} is an SQLite database, not a homeserver.yaml`, { hint: `Use --db ${path} for an SQLite file.` });
   }
   return parseHomeserverYaml(text, path, cwd);
 }

@@ -9,7 +9,7 @@ import { SynapseDoctorError } from '../errors.js';
 import type { Engine, ReadEngine } from './engine/engine.js';
 import { PostgresEngine } from './engine/postgres/postgres-engine.js';
 import { SqliteEngine } from './engine/sqlite/sqlite-engine.js';
-import { describePostgresUrl, isPostgresUrl, pgConfigFromUrl, urlWithoutPassword } from './connection-string.js';
+import { describePostgresUrl, isPostgresUrl, maskConnectionString, pgConfigFromUrl, postgresUrlProblem, urlWithoutPassword } from './connection-string.js';
 import { readHomeserverYaml, type DatabaseTarget } from './homeserver-yaml.js';
 import { hasTable } from './introspect.js';
 import { mapPostgresError, mapSqliteError } from './open-errors.js';
@@ -65,8 +65,16 @@ function locatorOf(target: DatabaseTarget): string {
   return target.kind === 'sqlite' ? target.path : urlWithoutPassword(target.url);
 }
 
-export function targetFromArgument(db: string): DatabaseTarget {
-  return isPostgresUrl(db) ? { kind: 'postgres', url: db } : { kind: 'sqlite', path: resolve(db) };
+/** `--db` / `--state-db` / SYNAPSE_DOCTOR_DB as a target; a PostgreSQL URL that cannot be parsed is a usage error. */
+export function targetFromArgument(db: string, option = '--db'): DatabaseTarget {
+  if (!isPostgresUrl(db)) return { kind: 'sqlite', path: resolve(db) };
+  const problem = postgresUrlProblem(db);
+  if (problem !== undefined) {
+    throw new SynapseDoctorError('USAGE', `${option}: ${maskConnectionString(db)} is not a usable PostgreSQL URL: ${problem}`, {
+      hint: 'Write it as postgres://USER@HOST:PORT/DATABASE, the password after the user name and a colon, percent-encoded where it holds @ : / # ?.',
+    });
+  }
+  return { kind: 'postgres', url: db };
 }
 
 /** Opens one engine on a target, mapping driver failures to SynapseDoctorError. */
@@ -74,8 +82,8 @@ export async function openEngine(target: DatabaseTarget, write: boolean): Promis
   if (target.kind === 'sqlite') {
     const path = target.path;
     if (!existsSync(path)) {
-      throw new SynapseDoctorError('DB_NOT_FOUND', `SQLite database ${path} does not exist`, {
-        hint: 'Pass the path from database.args.database in homeserver.yaml, or a postgres:// URL.',
+      throw new SynapseDoctorError('DB_NOT_FOUND', `SQLite database ${path} does not exist${target.from ? ` (${target.from})` : ''}`, {
+        hint: target.from ? 'Run from the directory Synapse runs in, or make the path absolute.' : 'Pass the path from database.args.database in homeserver.yaml, or a postgres:// URL.',
       });
     }
     const st = statSync(path);
@@ -119,7 +127,16 @@ function resolveTargets(options: OpenOptions): { main: DatabaseTarget; state?: D
       hint: 'Use --db PATH|postgres://…, --config homeserver.yaml, or set SYNAPSE_DOCTOR_DB.',
     });
   }
-  if (options.stateDb) targets.state = targetFromArgument(options.stateDb);
+  if (options.stateDb) {
+    const state = targetFromArgument(options.stateDb, '--state-db');
+    if (state.kind === 'sqlite' || targets.main.kind === 'sqlite') {
+      throw new SynapseDoctorError('USAGE', '--state-db names a separate PostgreSQL state database; an SQLite homeserver keeps its state tables in its one file', {
+        hint: 'Drop --state-db (Synapse splits the state store only on PostgreSQL).',
+      });
+    }
+    // the same database named twice is one database
+    if (urlWithoutPassword(state.url) !== urlWithoutPassword(targets.main.url)) targets.state = state;
+  }
   return targets;
 }
 

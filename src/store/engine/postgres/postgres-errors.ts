@@ -24,7 +24,20 @@ export function mapPostgresError(e: unknown, description: string): SynapseDoctor
     });
   }
   if (code === '3D000') {
+    // libpq and pg connect to a database named like the user when the URL names none
+    if (description.endsWith('/')) {
+      return new SynapseDoctorError('DB_NOT_FOUND', `${raw} on ${description}: the URL names no database, so PostgreSQL tried the user's name`, {
+        cause: e,
+        hint: 'Name Synapse\'s database in the URL: postgres://USER@HOST:PORT/synapse (database.args.database in homeserver.yaml).',
+      });
+    }
     return new SynapseDoctorError('DB_NOT_FOUND', `database does not exist: ${description}`, { cause: e });
+  }
+  if (code === '42501') {
+    return new SynapseDoctorError('DB_ERROR', `permission denied on ${description}: ${raw}`, {
+      cause: e,
+      hint: 'Connect as the user Synapse uses (database.args.user), or let this user read Synapse\'s tables: GRANT SELECT ON ALL TABLES IN SCHEMA public TO <user>; writing needs Synapse\'s own user.',
+    });
   }
   if (UNREACHABLE.has(code) || /timeout|timed out|terminated unexpectedly/i.test(raw)) {
     return new SynapseDoctorError('DB_UNREACHABLE', `cannot reach PostgreSQL at ${description} (${code || raw})`, {

@@ -2,7 +2,24 @@
  * SQLite driver errors as SynapseDoctorErrors (the original kept as `cause`). The engine maps every
  * failure of every call through here, so no caller sees a raw better-sqlite3 error.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { SynapseDoctorError, isSynapseDoctorError } from '../../../errors.js';
+
+/** Is the file an SQLite database in WAL mode (header bytes 18–19 are 2)? */
+function inWalMode(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const header = Buffer.alloc(20);
+      return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
 
 export function mapSqliteError(e: unknown, path: string): SynapseDoctorError {
   if (isSynapseDoctorError(e)) return e;
@@ -18,6 +35,13 @@ export function mapSqliteError(e: unknown, path: string): SynapseDoctorError {
     return new SynapseDoctorError('DB_ERROR', `SQLite reports ${path} as damaged: ${message}`, {
       cause: e,
       hint: "Run `sqlite3 FILE 'PRAGMA integrity_check'`; restore from a backup before writing anything.",
+    });
+  }
+  // Reading a WAL-mode database needs its -wal and -shm files, which SQLite creates beside it.
+  if ((code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) && inWalMode(path)) {
+    return new SynapseDoctorError('DB_ERROR', `cannot read ${path}: it is in WAL mode, so SQLite must create ${path}-wal and ${path}-shm, and this user cannot write to ${dirname(path)}`, {
+      cause: e,
+      hint: "Run as Synapse's user, or copy the file (with its -wal, Synapse stopped) to a writable directory and pass the copy.",
     });
   }
   if (code === 'SQLITE_CANTOPEN') {
