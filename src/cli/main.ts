@@ -13,7 +13,9 @@ import { registerPdu } from './commands/pdu.js';
 import { registerUndo } from './commands/undo.js';
 import { registerRejections } from './commands/rejections.js';
 import { registerExplain } from './commands/explain.js';
+import { registerEvent } from './commands/event.js';
 import { registerUnreject } from './commands/unreject.js';
+import { registerImportHistory } from './commands/import-history.js';
 
 const EXAMPLES = `
 Examples:
@@ -23,7 +25,9 @@ Examples:
   $ SYNAPSE_DOCTOR_DB=postgres://synapse@localhost/synapse synapse-doctor inspect
   $ synapse-doctor rejections --db homeserver.db --room '!abc:example.org'
   $ synapse-doctor explain --db homeserver.db '$rootEventId'
+  $ synapse-doctor event --db homeserver.db '$eventId' | synapse-doctor pdu verify --keys-from-db homeserver.db --room-version 10
   $ synapse-doctor unreject --db homeserver.db --room '!abc:example.org' --all-wrong          (dry run; add --apply)
+  $ synapse-doctor import-history --from old.db --to postgres://synapse@localhost/synapse --room '!abc:example.org'   (dry run; add --apply)
   $ synapse-doctor pdu event-id --room-version 10 event.json
   $ cat event.json | synapse-doctor pdu check-hash --json
   $ synapse-doctor undo homeserver.db.synapse-doctor-unreject-20261201T120000Z.journal.jsonl --apply
@@ -46,7 +50,9 @@ function buildProgram(ctx: CliContext): Command {
   registerInspect(program, ctx);
   registerRejections(program, ctx);
   registerExplain(program, ctx);
+  registerEvent(program, ctx);
   registerUnreject(program, ctx);
+  registerImportHistory(program, ctx);
   registerDemo(program, ctx);
   registerPdu(program, ctx);
   registerUndo(program, ctx);

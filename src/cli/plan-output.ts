@@ -96,7 +96,7 @@ export async function runPlan(
   po: PlanOptions,
   db: SynapseDatabase,
   plan: Plan,
-  extra: { afterApply?: (r: ApplyResult) => Promise<void> | void; json?: Record<string, unknown> } = {},
+  extra: { afterApply?: (r: ApplyResult) => Promise<void> | void; json?: Record<string, unknown>; transactions?: 'one' | 'per-chunk' } = {},
 ): Promise<ApplyResult | undefined> {
   const { renderText } = await import('../plan/render-text.js');
   const { renderJson } = await import('../plan/render-json.js');
@@ -115,6 +115,7 @@ export async function runPlan(
     force: g.force,
     ...(backup !== undefined ? { backup } : {}),
     ...(onProgress ? { onProgress } : {}),
+    ...(extra.transactions ? { transactions: extra.transactions } : {}),
   });
   await extra.afterApply?.(result);
   if (g.json) {
@@ -123,7 +124,7 @@ export async function runPlan(
     const lines = [
       renderText(plan, { applied: true }).trimEnd(),
       '',
-      `Wrote ${result.rows} rows in ${result.steps.length} steps, in one transaction; every check passed.`,
+      `Wrote ${result.rows} rows in ${result.steps.length} steps, ${extra.transactions === 'per-chunk' ? 'in batches, one transaction each' : 'in one transaction'}; every check passed.`,
       `Undo journal: ${result.journal}`,
       `  undo with: npx synapse-doctor undo ${shellQuote(result.journal!)}   (add --apply to write)`,
       ...(result.backup ? [`Backup taken before writing: ${result.backup}`] : []),

@@ -205,9 +205,18 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
         journal?.mark({ unit_committed: unit });
         anyCommitted = true;
       };
-      for (const [index, step] of plan.steps.entries()) {
+      const steps = [...plan.steps.entries()];
+      for (let i = 0; i < steps.length; i++) {
+        const [index, step] = steps[i]!;
         if (isSequence(step)) continue;
-        if (step.kind === 'insert') {
+        if (step.unit !== undefined) {
+          // the whole unit in one transaction
+          const members: Array<[number, Step]> = [[index, step]];
+          while (i + 1 < steps.length && steps[i + 1]![1].unit === step.unit) members.push(steps[++i]!);
+          await commitUnit(async (session) => {
+            for (const [j, s] of members) if (!isSequence(s)) await runStep(session, j, s);
+          });
+        } else if (step.kind === 'insert') {
           for await (const batch of insertBatches(step, options.chunkRows ?? DEFAULT_CHUNK_ROWS)) {
             if (batch.length === 0) continue;
             await commitUnit((session) => runStep(session, index, { ...step, rows: batch, count: batch.length }));

@@ -39,6 +39,11 @@ interface StepBase {
   readonly id: string;
   readonly reason: Reason;
   readonly database: PlanDatabase;
+  /**
+   * With `transactions: 'per-chunk'`: consecutive steps with the same unit run in one transaction
+   * (an import's batch of events with all their rows); steps without one are chunked by rows.
+   */
+  readonly unit?: number;
 }
 
 export interface InsertStep extends StepBase {
