@@ -159,8 +159,17 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const deOutlier: SourceEvent[] = [];
   const shared: string[] = [];
   const sourceIds: string[] = [];
+  let minTimelineDepth = Number.POSITIVE_INFINITY;
+  const threadEvents: { id: string; pdu: Pdu }[] = [];
   for await (const e of iterateSourceEvents(source.main, source.schema.capabilities, roomId)) {
     sourceIds.push(e.event_id);
+    if (!e.outlier && e.rejection === null) {
+      if (e.depth < minTimelineDepth) minTimelineDepth = e.depth;
+      if (e.json.includes('m.thread')) {
+        const pdu = parsePdu(e.json, rules, e.event_id);
+        if (pdu) threadEvents.push({ id: e.event_id, pdu });
+      }
+    }
     const t = have.get(e.event_id);
     if (!t) missing.push(e);
     else {
@@ -205,11 +214,23 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   let stateGroupsCopied = 0;
   const stateEventsImported = missing.some((e) => e.state_key !== null);
 
+  // First, with the first batch: what must hold as soon as any batch is committed. The backfill
+  // stream position covers every ordering the import hands out; the chain cover flag is cleared.
+  const headSteps: Step[] = [];
+  if (stateEventsImported && targetRoom.has_auth_chain_index === true && (await hasColumn(target.main, 'rooms', 'has_auth_chain_index'))) {
+    const scope = statement('room_id = ?', [roomId]);
+    headSteps.push({ kind: 'statement', id: 'rooms-has_auth_chain_index', reason: { text: 'the chain cover index is not computed for imported state events: Synapse uses its other auth-difference algorithm for this room' }, database: 'main', table: 'rooms', op: 'update', statement: statement('UPDATE rooms SET has_auth_chain_index = ? WHERE room_id = ?', [false, roomId]), scope, rowsExpected: 1 });
+  }
+  const bookkeeping = order.length > 0 ? await planIdBookkeeping(target.main, { maxStreamOrdering: 0, minStreamOrdering: lowest, maxStateGroup: 0, maxChainId: 0 }, { reason: { text: 'the backfill stream position below every imported ordering (id_generators.py reads it on start)' } }) : [];
+  headSteps.push(...bookkeeping.filter((st) => st.kind !== 'sequence'));
+  const sequenceSteps: Step[] = bookkeeping.filter((st) => st.kind === 'sequence');
+
   for (let b = 0; b < newest.length; b += batchSize) {
     unit++;
     const batch = newest.slice(b, b + batchSize);
     const prefix = `batch${unit}-`;
     const u = <T extends Step>(s: T): T => ({ ...s, unit });
+    if (unit === 1) for (const st of headSteps) steps.push(u(st));
     // The state groups this batch needs that earlier batches did not copy.
     const wanted = batch.filter((e) => !e.outlier && e.state_group !== null).map((e) => e.state_group!);
     const closure = await stateGroupClosure(source.state, wanted.filter((g) => !groupMap.has(g)));
@@ -291,10 +312,6 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       const rows = acceptedEventRows({ pdu, roomId, streamOrdering: so, receivedTs: red?.received_ts ?? e.received_ts ?? 0, recheckRedaction: metadataFlag(e.internal_metadata, 'recheck_redaction') });
       for (const [table, row] of rows.tables) add(table, table === 'redactions' && red ? { ...row, have_censored: red.have_censored } : row);
       if (rows.search) search.push(rows.search);
-      if (!e.outlier) {
-        const t = threadCandidate({ pdu, roomId, streamOrdering: so, receivedTs: 0 });
-        if (t && laterInThread(t, threads.get(t.threadId))) threads.set(t.threadId, t);
-      }
     }
     for (const table of ['events', 'event_json', 'state_events', 'event_auth', 'rejections', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_to_state_groups', 'ex_outlier_stream']) {
       for (const s of await planInsertRows(target.main, table, tables.get(table) ?? [], { reason: REASON, idPrefix: prefix })) steps.push(u(s));
@@ -336,7 +353,8 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   for (const e of importedTimeline) for (const p of prevsOf.get(e.event_id) ?? []) if (present.get(p) !== true) prevCandidates.add(p);
   const resolvedIds = new Set(importedTimeline.map((e) => e.event_id));
   for (const e of missing) if (!e.outlier && e.rejection === null && (prevsOf.get(e.event_id)?.length ?? 0) === 0) resolvedIds.add(e.event_id);
-  const beAfter = [...new Set([...beBefore.filter((id) => !resolvedIds.has(id)), ...prevCandidates])].sort();
+  // A backward extremity is resolved once its event is a timeline event, whichever run stored it.
+  const beAfter = [...new Set([...beBefore.filter((id) => !resolvedIds.has(id) && present.get(id) !== true), ...prevCandidates])].sort();
   const beGone = beBefore.filter((id) => !beAfter.includes(id));
   const beAdded = beAfter.filter((id) => !beBefore.includes(id));
   if (beGone.length > 0) {
@@ -345,19 +363,25 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   }
   finalSteps.push(...(await planInsertRows(target.main, 'event_backward_extremities', beAdded.map((event_id) => ({ event_id, room_id: roomId })), { reason: roomReason })));
   const nowPresent = new Set(missing.map((e) => e.event_id));
-  const failed = (await findFailedPullAttempts(target.main, roomId)).filter((id) => resolvedIds.has(id) || nowPresent.has(id));
+  const failed = (await findFailedPullAttempts(target.main, roomId)).filter((id) => resolvedIds.has(id) || nowPresent.has(id) || have.has(id));
   if (failed.length > 0) {
     const scope = statement(`room_id = ? AND event_id IN (${failed.map(() => '?').join(', ')})`, [roomId, ...failed]);
     finalSteps.push({ kind: 'statement', id: 'event_failed_pull_attempts-present', reason: roomReason, database: 'main', table: 'event_failed_pull_attempts', op: 'delete', statement: statement(`DELETE FROM event_failed_pull_attempts WHERE ${scope.sql}`, scope.params), scope, rowsExpected: failed.length });
   }
-  const minImported = Math.min(...importedTimeline.map((e) => e.depth));
+  const minImported = minTimelineDepth;
   const minDepth = await findMinDepth(target.main, roomId);
-  if (importedTimeline.length > 0 && (minDepth === undefined || minDepth === null || minImported < minDepth)) {
+  if (Number.isFinite(minImported) && (minDepth === undefined || minDepth === null || minImported < minDepth)) {
     if (minDepth === undefined) finalSteps.push(...(await planInsertRows(target.main, 'room_depth', [{ room_id: roomId, min_depth: minImported }], { reason: roomReason })));
     else {
       const scope = statement('room_id = ?', [roomId]);
       finalSteps.push({ kind: 'statement', id: 'room_depth', reason: roomReason, database: 'main', table: 'room_depth', op: 'update', statement: statement('UPDATE room_depth SET min_depth = ? WHERE room_id = ?', [minImported, roomId]), scope, rowsExpected: 1 });
     }
+  }
+  for (const { id, pdu } of threadEvents) {
+    const so = newOrdering.get(id) ?? have.get(id)?.stream_ordering;
+    if (so === undefined || conflicted.has(id)) continue;
+    const t = threadCandidate({ pdu, roomId, streamOrdering: so, receivedTs: 0 });
+    if (t && laterInThread(t, threads.get(t.threadId))) threads.set(t.threadId, t);
   }
   if (threads.size > 0 && (await hasTable(target.main, 'threads'))) {
     const existing = await findThreads(target.main, roomId, [...threads.keys()]);
@@ -376,12 +400,19 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     }
     finalSteps.push(...(await planInsertRows(target.main, 'threads', insert, { reason: roomReason })));
   }
-  if (stateEventsImported && targetRoom.has_auth_chain_index === true && (await hasColumn(target.main, 'rooms', 'has_auth_chain_index'))) {
-    const scope = statement('room_id = ?', [roomId]);
-    finalSteps.push({ kind: 'statement', id: 'rooms-has_auth_chain_index', reason: { text: 'the chain cover index is not computed for imported state events: Synapse uses its other auth-difference algorithm for this room' }, database: 'main', table: 'rooms', op: 'update', statement: statement('UPDATE rooms SET has_auth_chain_index = ? WHERE room_id = ?', [false, roomId]), scope, rowsExpected: 1 });
+  // PostgreSQL sequences, last (setval is not transactional): at least what is in use, also when
+  // an earlier run was killed before it got to them.
+  if (target.main.capabilities.sequences) {
+    const backfillAtLeast = -Math.min(lowest, low);
+    if (!sequenceSteps.some((st) => st.kind === 'sequence' && st.sequence === 'events_backfill_stream_seq') && backfillAtLeast > 0) {
+      finalSteps.push({ kind: 'sequence', id: 'events_backfill_stream_seq', reason: roomReason, database: 'main', sequence: 'events_backfill_stream_seq', atLeast: backfillAtLeast });
+    }
+    finalSteps.push(...sequenceSteps);
   }
-  if (order.length > 0) finalSteps.push(...(await planIdBookkeeping(target.main, { maxStreamOrdering: 0, minStreamOrdering: lowest, maxStateGroup: 0, maxChainId: 0 }, { reason: roomReason })));
-  if (maxNewGroup > 0 && target.state.capabilities.sequences) finalSteps.push({ kind: 'sequence', id: 'state_group_id_seq', reason: roomReason, database: 'state', sequence: 'state_group_id_seq', atLeast: maxNewGroup });
+  if (target.state.capabilities.sequences) {
+    const inUse = Math.max(maxNewGroup, await maxStateGroupId(target));
+    if (inUse > 0) finalSteps.push({ kind: 'sequence', id: 'state_group_id_seq', reason: roomReason, database: 'state', sequence: 'state_group_id_seq', atLeast: inUse });
+  }
   for (const s of finalSteps) steps.push(s.kind === 'sequence' ? s : { ...s, unit });
 
   // Preconditions: the target as it was read. Verification: every source event present.
@@ -415,7 +446,23 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   };
   const notes = describe(summary);
   const plan = makePlan(target, { command, steps, preconditions, verify, notes });
-  return { plan, summary, empty: order.length === 0 };
+  return { plan, summary, empty: steps.every((st) => st.kind === 'sequence') && !(await sequencesBehind(target, steps)) };
+}
+
+async function maxStateGroupId(target: ReadStore): Promise<number> {
+  const row = await target.state.queryOne<{ m: number | null }>('SELECT MAX(id) AS m FROM state_groups');
+  return Number(row?.m ?? 0);
+}
+
+/** Would any sequence step move its sequence (PostgreSQL)? */
+async function sequencesBehind(target: ReadStore, steps: readonly Step[]): Promise<boolean> {
+  for (const st of steps) {
+    if (st.kind !== 'sequence') continue;
+    const engine = st.database === 'state' ? target.state : target.main;
+    const row = await engine.queryOne<{ last_value: number; is_called: boolean }>(`SELECT last_value, is_called FROM ${st.sequence}`);
+    if (!row || Number(row.last_value) < st.atLeast) return true;
+  }
+  return false;
 }
 
 function describe(s: ImportSummary): string[] {

@@ -117,7 +117,8 @@ export async function findRoomRow(engine: ReadEngine, roomId: string): Promise<R
 }
 
 /**
- * Where the backfill stream stands: the lowest stream ordering in use (any room), the
+ * Where the backfill stream stands: the lowest stream ordering in use (any room; events and
+ * ex_outlier_stream), the
  * `stream_positions` row for 'backfill' (stored negative) and, on PostgreSQL,
  * events_backfill_stream_seq (positive: the next backfill id is its negation). New backfilled
  * events go below all of them.
@@ -125,6 +126,9 @@ export async function findRoomRow(engine: ReadEngine, roomId: string): Promise<R
 export async function lowestStreamOrdering(engine: ReadEngine): Promise<number> {
   const min = await engine.queryOne<{ m: number | null }>('SELECT MIN(stream_ordering) AS m FROM events');
   let low = Math.min(0, num(min?.m));
+  // de-outliered events take a backfill id for their ex_outlier_stream row only
+  const ex = await engine.queryOne<{ m: number | null }>('SELECT MIN(event_stream_ordering) AS m FROM ex_outlier_stream');
+  if (ex?.m !== null && ex?.m !== undefined) low = Math.min(low, num(ex.m));
   const pos = await engine.queryOne<{ s: number | null }>("SELECT MIN(stream_id) AS s FROM stream_positions WHERE stream_name = 'backfill'");
   if (pos?.s !== null && pos?.s !== undefined) low = Math.min(low, num(pos.s));
   if (engine.capabilities.sequences) {
