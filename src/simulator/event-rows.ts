@@ -42,6 +42,7 @@ export const TABLE_ORDER = [
   'event_auth_chains',
   'event_auth_chain_links',
   'event_to_state_groups',
+  'ex_outlier_stream',
   'room_memberships',
   'event_relations',
   'threads',
@@ -67,7 +68,8 @@ export function internalMetadata(view: RoomView, s: StoredEvent): JsonObject {
   // Keys in the order Synapse sets them: recheck_redaction by the auth checks (event_auth.py
   // `check_redaction`), soft_failed afterwards by `_check_for_soft_fail`.
   const meta: JsonObject = {};
-  if (s.ev.pdu.type === 'm.room.redaction' && (s.rejectionReason === undefined || s.markedAfterAcceptance) && redactionNeedsRecheck(view, s)) {
+  // a de-outliered event keeps the metadata it was stored with as an outlier
+  if (s.ev.pdu.type === 'm.room.redaction' && s.exOutlierStreamOrdering === undefined && (s.rejectionReason === undefined || s.markedAfterAcceptance) && redactionNeedsRecheck(view, s)) {
     meta.recheck_redaction = true;
   }
   if (s.softFailed) meta.soft_failed = true;
@@ -128,6 +130,10 @@ export function addEventRows(batch: RowBatch, view: RoomView, s: StoredEvent): v
     }
   }
   if (!s.outlier && s.groupAfter !== undefined) batch.add('event_to_state_groups', { event_id: pdu.event_id, state_group: s.groupAfter });
+  // de-outliered by a backfill: events.py _update_outliers_txn records it on the ex-outlier stream
+  if (s.exOutlierStreamOrdering !== undefined && s.groupAfter !== undefined) {
+    batch.add('ex_outlier_stream', { event_stream_ordering: s.exOutlierStreamOrdering, event_id: pdu.event_id, state_group: s.groupAfter, instance_name: 'master' });
+  }
   if (rejected) {
     batch.add('rejections', { event_id: pdu.event_id, reason: s.rejectionReason!, last_check: String(s.markedTs ?? s.receivedTs) });
     // Marked rejected after it was accepted (by hand, or a bug): it keeps every accepted-era row.

@@ -49,6 +49,15 @@ export interface StoredEvent {
   readonly markedAfterAcceptance?: boolean;
   /** When it was marked (this server's clock, ms): the `rejections.last_check` of the marking. */
   readonly markedTs?: number;
+  /**
+   * Set by `RoomView.backfill` on an event this server held as an outlier and then received as a
+   * timeline event (events.py `_update_outliers_txn`): the `ex_outlier_stream.event_stream_ordering`,
+   * i.e. the backfill ordering its non-outlier copy was given. `streamOrdering` keeps the outlier's
+   * (Synapse never updates `events.stream_ordering`), and its event_json is not rewritten (no
+   * `replaces_state`, the outlier's internal metadata). Its `ex_outlier_stream.state_group` is
+   * `groupAfter`.
+   */
+  readonly exOutlierStreamOrdering?: number;
 }
 
 export interface ReceiveOptions {
@@ -60,6 +69,25 @@ export interface ReceiveOptions {
   forceReject?: boolean;
   /** State before the event when its prev events are unknown here (a remote join's state). */
   stateBefore?: StateMap;
+}
+
+export interface BackfillOptions {
+  /**
+   * The state before an event whose prev events this server does not hold as timeline events
+   * (what Synapse asks the remote's /state_ids for, `_compute_event_context_with_maybe_missing_prevs`).
+   * Every event it names must be stored here already (as an outlier at least). Without it such an
+   * event is an error.
+   */
+  stateBefore?: (ev: SimEvent) => StateMap;
+}
+
+export interface BackfillResult {
+  /** Events stored for the first time, in the order they were persisted (oldest first). */
+  readonly backfilled: string[];
+  /** Outliers turned into timeline events, in the order they were persisted. */
+  readonly deOutliered: string[];
+  /** Events skipped: already timeline events here, or an outlier whose timeline copy was rejected. */
+  readonly skipped: string[];
 }
 
 export class RoomView {
@@ -149,6 +177,11 @@ export class RoomView {
 
   /** Receives one event: auth checks, context, persistence bookkeeping. Returns what was stored. */
   receive(ev: SimEvent, options: ReceiveOptions = {}): StoredEvent {
+    return this.store(ev, options);
+  }
+
+  /** `receive`, with the stream ordering given by the caller (backfill) or taken from the server. */
+  private store(ev: SimEvent, options: ReceiveOptions, givenOrdering?: number): StoredEvent {
     const existing = this.events.get(ev.eventId);
     if (existing) return existing;
     const outlier = options.outlier ?? false;
@@ -165,26 +198,7 @@ export class RoomView {
     let groupBefore: number | undefined;
     let stateBefore: StateMap | undefined;
     if (!outlier) {
-      if (options.stateBefore) {
-        stateBefore = options.stateBefore;
-        groupBefore = groups.storeFull(this.roomId, ev.eventId, stateBefore).id;
-      } else {
-        const prevGroups: number[] = [];
-        for (const p of pdu.prev_events) {
-          const s = this.events.get(p);
-          if (!s || s.outlier || s.groupAfter === undefined) {
-            throw new Error(`${this.server.name} cannot compute state for ${ev.eventId}: prev event ${p} missing (pass stateBefore)`);
-          }
-          if (!prevGroups.includes(s.groupAfter)) prevGroups.push(s.groupAfter);
-        }
-        if (prevGroups.length === 1) {
-          groupBefore = prevGroups[0]!;
-          stateBefore = groups.get(groupBefore).state;
-        } else {
-          stateBefore = this.resolve(prevGroups.map((g) => groups.get(g).state));
-          groupBefore = groups.storeResolved(this.roomId, ev.eventId, prevGroups, stateBefore).id;
-        }
-      }
+      ({ groupBefore, stateBefore } = this.contextBefore(ev, options.stateBefore));
       // Step 5: against the state before the event.
       if (!rejectedBy) {
         const step5 = checkAgainstState(pdu, this.pduState(stateBefore), this.rules);
@@ -208,7 +222,7 @@ export class RoomView {
       if (!rejected) groupAfter = groups.storeDelta(this.roomId, ev.eventId, groupBefore!, new Map([[key, ev.eventId]])).id;
     }
 
-    const streamOrdering = backfilled ? this.server.nextBackfillOrdering() : this.server.nextStreamOrdering();
+    const streamOrdering = givenOrdering ?? (backfilled ? this.server.nextBackfillOrdering() : this.server.nextStreamOrdering());
     const chain =
       pdu.state_key !== undefined ? this.server.chainCover.add(ev.eventId, pdu.type, pdu.state_key, this.authIds(ev)) : undefined;
     const stored: StoredEvent = {
@@ -235,6 +249,100 @@ export class RoomView {
     if (!rejected) this.updateBackwardExtremities(stored);
     if (!rejected && !softFailed && !outlier && !backfilled) this.updateForward(stored);
     return stored;
+  }
+
+  /** The state group and state before a timeline event: given, or from its prev events' groups. */
+  private contextBefore(ev: SimEvent, given: StateMap | undefined): { groupBefore: number; stateBefore: StateMap } {
+    const groups = this.server.stateGroups;
+    if (given) return { groupBefore: groups.storeFull(this.roomId, ev.eventId, given).id, stateBefore: given };
+    const prevGroups: number[] = [];
+    for (const p of ev.pdu.prev_events) {
+      const s = this.events.get(p);
+      if (!s || s.outlier || s.groupAfter === undefined) {
+        throw new Error(`${this.server.name} cannot compute state for ${ev.eventId}: prev event ${p} missing (pass stateBefore)`);
+      }
+      if (!prevGroups.includes(s.groupAfter)) prevGroups.push(s.groupAfter);
+    }
+    if (prevGroups.length === 1) return { groupBefore: prevGroups[0]!, stateBefore: groups.get(prevGroups[0]!).state };
+    const stateBefore = this.resolve(prevGroups.map((g) => groups.get(g).state));
+    return { groupBefore: groups.storeResolved(this.roomId, ev.eventId, prevGroups, stateBefore).id, stateBefore };
+  }
+
+  /**
+   * Backfill: stores events pulled from another server as Synapse's backfill persists them
+   * (synapse/handlers/federation_event.py `backfill` → `_process_pulled_events`, which drops events
+   * already stored as timeline events and processes the rest by ascending depth, each through
+   * `_process_pulled_event` and `persist_events(..., backfilled=True)`):
+   * - orderings from the backfill stream (events_backfill_stream_seq), below every ordering this
+   *   server handed out so far, the oldest event lowest: events are taken by depth, then in the order
+   *   given (pass them in the source's stream order), and get the next `n` backfill numbers with the
+   *   lowest going to the first. (Synapse's own batches of 100, each processed oldest first while
+   *   paginating backwards, give that order between batches only; this is the order of a backfill
+   *   one event at a time, the reference the history import is held to.);
+   * - each event's state computed from its prev events' state groups (or `options.stateBefore`),
+   *   auth steps 4 and 5 as on receipt, no soft-failure check, no change to the forward extremities
+   *   or the current state, backward extremities and `room_depth.min_depth` updated
+   *   (events.py `_update_backward_extremeties`, `_update_room_depths_txn`);
+   * - an event held here as an outlier is de-outliered (events.py `_update_outliers_txn`): it gets
+   *   state groups and an `event_to_state_groups` row, `outlier = false`, an `ex_outlier_stream`
+   *   row whose ordering is the backfill number its timeline copy was given, and leaves the backward
+   *   extremities; its `events` row, stream ordering and event_json stay as they were. When its
+   *   timeline copy is rejected here it stays an outlier ("what we have is at least as good"), its
+   *   backfill number consumed.
+   */
+  backfill(events: readonly SimEvent[], options: BackfillOptions = {}): BackfillResult {
+    const skipped: string[] = [];
+    const todo: SimEvent[] = [];
+    const seen = new Set<string>();
+    events
+      .map((ev, i) => ({ ev, i }))
+      .sort((a, b) => a.ev.pdu.depth - b.ev.pdu.depth || a.i - b.i)
+      .forEach(({ ev }) => {
+        if (seen.has(ev.eventId)) return;
+        seen.add(ev.eventId);
+        const s = this.events.get(ev.eventId);
+        if (s && !s.outlier) skipped.push(ev.eventId);
+        else todo.push(ev);
+      });
+    const orderings = todo.map(() => this.server.nextBackfillOrdering()).reverse();
+    const backfilled: string[] = [];
+    const deOutliered: string[] = [];
+    todo.forEach((ev, k) => {
+      const missingPrev = ev.pdu.prev_events.some((p) => {
+        const s = this.events.get(p);
+        return !s || s.outlier;
+      });
+      const stateBefore = missingPrev && options.stateBefore ? options.stateBefore(ev) : undefined;
+      const existing = this.events.get(ev.eventId);
+      if (existing) {
+        if (this.deOutlier(existing, orderings[k]!, stateBefore)) deOutliered.push(ev.eventId);
+        else skipped.push(ev.eventId);
+      } else {
+        this.store(ev, { backfilled: true, ...(stateBefore ? { stateBefore } : {}) }, orderings[k]!);
+        backfilled.push(ev.eventId);
+      }
+    });
+    return { backfilled, deOutliered, skipped };
+  }
+
+  /** `_update_outliers_txn` for one outlier received again as a backfilled timeline event. */
+  private deOutlier(s: StoredEvent, exOutlierStreamOrdering: number, given: StateMap | undefined): boolean {
+    const ev = s.ev;
+    const pdu = ev.pdu;
+    if (s.rejectionReason !== undefined) return false;
+    const step4 = checkAuthEvents(pdu, this.authEventPdus(ev), this.rules);
+    const { groupBefore, stateBefore } = this.contextBefore(ev, given);
+    if (!step4.allowed || !checkAgainstState(pdu, this.pduState(stateBefore), this.rules).allowed) return false;
+    let groupAfter = groupBefore;
+    if (pdu.state_key !== undefined) {
+      groupAfter = this.server.stateGroups.storeDelta(this.roomId, ev.eventId, groupBefore, new Map([[stateKeyOf(pdu.type, pdu.state_key), ev.eventId]])).id;
+    }
+    const updated: StoredEvent = { ...s, outlier: false, groupBefore, groupAfter, depthUpdate: pdu.depth, exOutlierStreamOrdering };
+    this.events.set(ev.eventId, updated);
+    this.minDepth = this.minDepth === undefined ? pdu.depth : Math.min(this.minDepth, pdu.depth);
+    for (const p of pdu.prev_events) this.prevOfAccepted.add(p);
+    this.updateBackwardExtremities(updated);
+    return true;
   }
 
   /**

@@ -23,6 +23,12 @@ export interface ScenarioOptions {
    * when it arrived, the default) or 'marked' (accepted, later marked rejected).
    */
   shape?: RejectionShape;
+  /**
+   * 'history-gap' only: a third database (same schema and engine kind as `otherEngines[0]`) for the
+   * new server's view as if it had backfilled the whole missing history from the old server itself:
+   * the reference a history import must equal (see history-gap.ts `backfillNewFromOld`).
+   */
+  backfilledTwin?: Engine;
 }
 
 export type RejectionShape = 'arrival' | 'marked';

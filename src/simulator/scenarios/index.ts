@@ -25,6 +25,6 @@ export function buildScenario(name: ScenarioName, options: ScenarioOptions): Pro
 
 export type { RejectionShape, ScenarioOptions, ScenarioResult, SchemaVersion } from './common.js';
 export { simulateHealthy } from './healthy.js';
-export { simulateHistoryGap } from './history-gap.js';
+export { backfillNewFromOld, simulateHistoryGap } from './history-gap.js';
 export { simulateRejectionCascade } from './rejection-cascade.js';
 export { simulateRejectionChain } from './rejection-chain.js';
