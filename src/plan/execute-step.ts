@@ -8,7 +8,7 @@ import type { ReadEngine, WriteSession } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import type { JournalEntry } from './journal.js';
-import { insertBatches, type InsertStep, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
+import { insertBatches, type InsertStep, type Scope, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
 import { groupJournalRows, sameRows, type JournalRow } from './row-codec.js';
 import { inPlaceRestore } from './restore-rows.js';
 import { keyScope, readScope, scopeCondition, scopeToJson, splitScope } from './scope.js';
@@ -42,7 +42,16 @@ async function runInsert(tx: WriteSession, step: InsertStep, sink: StepSink): Pr
   let written = 0;
   for await (const batch of insertBatches(step, INSERT_BATCH)) {
     if (batch.length === 0) continue;
-    if (sink.journal) {
+    if (sink.journal && step.table === 'event_search' && tx.capabilities.eventSearch === 'fts4') {
+      // An FTS4 table has no index on event_id: a key scope would scan it twice per batch. The
+      // rows one insert creates are exactly the new docids (one writer, under the write lock).
+      const last = async (): Promise<number> => Number((await tx.queryOne<{ m: number | null }>('SELECT MAX(docid) AS m FROM event_search'))?.m ?? 0);
+      const from = await last();
+      await tx.insertMany(step.table, step.columns, batch, step.expressions);
+      const scope: Scope = { where: statement('docid > ? AND docid <= ?', [from, await last()]) };
+      const after = await readScope(tx, step.table, scope);
+      sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after });
+    } else if (sink.journal) {
       const scope = keyScope(step.columns, step.key, batch);
       const before = await readScope(tx, step.table, scope);
       await tx.insertMany(step.table, step.columns, batch, step.expressions);

@@ -56,11 +56,13 @@ async function otherRoomsFingerprint(engine: ReadEngine, roomId: string): Promis
 for (const kind of ENGINES) {
   describe(`${kind}: unreject through the CLI`, () => {
     for (const version of [72, 94] as const) {
-      for (const [scenario, shape, roomVersion] of [
+      type Case = readonly ['rejection-chain' | 'rejection-cascade', 'arrival' | 'marked', string];
+      const cases: Case[] = [
         ['rejection-chain', 'arrival', '10'], ['rejection-chain', 'arrival', '12'],
         ['rejection-cascade', 'arrival', '10'], ['rejection-cascade', 'marked', '12'],
-        ...(version === 94 ? [['rejection-cascade', 'marked', '10'], ['rejection-cascade', 'arrival', '12']] : []),
-      ] as const) {
+        ...(version === 94 ? ([['rejection-cascade', 'marked', '10'], ['rejection-cascade', 'arrival', '12']] as Case[]) : []),
+      ];
+      for (const [scenario, shape, roomVersion] of cases) {
         it(`${scenario} (${shape}), schema ${version}, room version ${roomVersion}: the cure equals the healthy twin; a second run finds nothing; undo restores every row`, async () => {
           const a = await freshSynapseDatabase(kind, version);
           const b = await freshSynapseDatabase(kind, version);
