@@ -59,6 +59,10 @@ async function roomContent(db: SynapseDatabase, roomId: string): Promise<Record<
     redactions: await q(`SELECT event_id, redacts FROM redactions WHERE ${inRoom}`),
     event_search: await q('SELECT event_id FROM event_search WHERE room_id = ?'),
     backward: await q('SELECT event_id FROM event_backward_extremities WHERE room_id = ?'),
+    event_auth: await q(`SELECT event_id, auth_id FROM event_auth WHERE ${inRoom}`),
+    rejections: await q(`SELECT event_id, reason FROM rejections WHERE ${inRoom}`),
+    threads: (await m.introspector.listTables()).includes('threads') ? await q('SELECT thread_id, latest_event_id, topological_ordering FROM threads WHERE room_id = ?') : [],
+    room_depth: await q('SELECT min_depth FROM room_depth WHERE room_id = ?'),
     states: states.sort(),
   };
 }
@@ -135,6 +139,37 @@ describe('import-history through the CLI: the simulator\'s history gap', () => {
         }
       });
     }
+  }
+
+  for (const [from, to] of PAIRS) {
+    it(`${from} → ${to}: the target equals the reference the simulator builds as if the target had backfilled the history itself`, async () => {
+      const src = await freshSynapseDatabase(from, 94);
+      const dst = await freshSynapseDatabase(to, 94);
+      const ref = await freshSynapseDatabase(to, 94);
+      try {
+        const s = await buildScenario('history-gap', { engine: rawEngine(src.db), version: 94, otherEngines: [rawEngine(dst.db)], backfilledTwin: rawEngine(ref.db) });
+        const room = s.roomId;
+        await src.db.close();
+        await dst.db.close();
+        await ref.db.close();
+        const r = await runCli(['import-history', '--from', src.url, '--to', dst.url, '--room', room, '--apply', '--no-backup', '--journal', join(tmpdir(), `sd-ref-${process.pid}-${from}-${to}.jsonl`)]);
+        expect(r.code, r.stderr).toBe(0);
+        const got = await withStore(dst.url, (db) => roomContent(db, room));
+        const want = await withStore(ref.url, (db) => roomContent(db, room));
+        for (const k of Object.keys(want)) expect(got[k], k).toEqual(want[k]);
+        // the same relative order of stream orderings, and the same de-outliered events
+        const orderOf = async (url: string): Promise<string[]> => withStore(url, async (db) => (await db.main.query<{ event_id: string }>(statement('SELECT event_id FROM events WHERE room_id = ? ORDER BY stream_ordering', [room]))).map((x) => x.event_id));
+        expect(await orderOf(dst.url)).toEqual(await orderOf(ref.url));
+        const exOutliers = async (url: string): Promise<string[]> => withStore(url, async (db) => (await db.main.query<{ event_id: string }>(statement('SELECT event_id FROM ex_outlier_stream ORDER BY event_stream_ordering'))).map((x) => x.event_id));
+        expect(await exOutliers(dst.url)).toEqual(await exOutliers(ref.url));
+        const head = async (url: string): Promise<unknown> => withStore(url, async (db) => (await db.main.query(statement('SELECT event_id FROM event_forward_extremities WHERE room_id = ? ORDER BY event_id', [room]))));
+        expect(await head(dst.url)).toEqual(await head(ref.url));
+      } finally {
+        await src.cleanup();
+        await dst.cleanup();
+        await ref.cleanup();
+      }
+    });
   }
 
   for (const to of ENGINES) {
