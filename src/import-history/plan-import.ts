@@ -54,7 +54,7 @@ import {
 } from '../store/readers/history.js';
 import { findThreads, stateGroupIdPosition } from '../store/readers/room-dag.js';
 import { acceptedEventRows, laterInThread, threadCandidate, threadRow, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
-import { planEventSearch, planIdBookkeeping, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
+import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
 
 export interface ImportRequest {
   readonly roomId: string;
@@ -132,6 +132,121 @@ function metadataFlag(json: string, flag: string): boolean {
   }
 }
 
+/** A source event the target lacks (or holds as an outlier), without its JSON. */
+interface MissingEvent extends SourceEvent {
+  /** Rows per table only accepted events get (accepted-event-rows.ts), and event_auth. */
+  readonly counts: Record<string, number>;
+  /** Prev events, for accepted timeline events (backward extremities). */
+  readonly prevs: readonly string[];
+}
+
+/** Columns of the rows made per table (the row's keys; those a table lacks are dropped). */
+const COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  events: ['stream_ordering', 'topological_ordering', 'event_id', 'type', 'room_id', 'processed', 'outlier', 'depth', 'origin_server_ts', 'received_ts', 'sender', 'contains_url', 'instance_name', 'state_key', 'rejection_reason'],
+  event_json: ['event_id', 'room_id', 'internal_metadata', 'json', 'format_version'],
+  state_events: ['event_id', 'room_id', 'type', 'state_key'],
+  event_auth: ['event_id', 'auth_id', 'room_id'],
+  rejections: ['event_id', 'reason', 'last_check'],
+  event_edges: ['event_id', 'prev_event_id'],
+  room_memberships: ['event_id', 'user_id', 'sender', 'room_id', 'membership', 'forgotten', 'display_name', 'avatar_url', 'event_stream_ordering', 'participant'],
+  event_relations: ['event_id', 'relates_to_id', 'relation_type', 'aggregation_key'],
+  redactions: ['event_id', 'redacts', 'have_censored', 'received_ts', 'recheck'],
+  event_to_state_groups: ['event_id', 'state_group'],
+  ex_outlier_stream: ['event_stream_ordering', 'event_id', 'state_group', 'instance_name'],
+};
+
+/** How many rows of each accepted-only table an event gets. */
+function rowCounts(pdu: Pdu, roomId: string): Record<string, number> {
+  const rows = acceptedEventRows({ pdu, roomId, streamOrdering: 0, receivedTs: 0 });
+  const counts: Record<string, number> = {};
+  for (const [table] of rows.tables) counts[table] = (counts[table] ?? 0) + 1;
+  if (rows.search) counts.event_search = 1;
+  return counts;
+}
+
+async function countStateRows(state: ReadStore['state'], groups: readonly number[]): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < groups.length; i += 500) {
+    const chunk = groups.slice(i, i + 500);
+    const row = await state.queryOne<{ n: number }>(statement(`SELECT COUNT(*) AS n FROM state_groups_state WHERE state_group IN (${chunk.map(() => '?').join(', ')})`, chunk));
+    n += Number(row?.n ?? 0);
+  }
+  return n;
+}
+
+interface BatchRows {
+  readonly tables: Map<string, SynapseRow[]>;
+  readonly search: EventSearchRow[];
+}
+
+/**
+ * Makes one batch's rows, reading its events' JSON and its state groups from the source again;
+ * the last batch made is kept, so the steps of one batch (run one after the other) read once.
+ */
+function batchRowMaker(
+  source: ReadStore, roomId: string, rules: RoomVersionRules, batch: readonly MissingEvent[], fresh: readonly number[],
+  closure: ReadonlyMap<number, number | null>, groupMap: ReadonlyMap<number, number>, newOrdering: ReadonlyMap<string, number>,
+  have: ReadonlyMap<string, unknown>, sourceRedactions: ReadonlyMap<string, { have_censored: boolean; received_ts: number | null }>, hasRejectionReason: boolean,
+  cache: { last?: { batch: readonly MissingEvent[]; rows: BatchRows } },
+): () => Promise<BatchRows> {
+  return async () => {
+    if (cache.last?.batch === batch) return cache.last.rows;
+    const tables = new Map<string, SynapseRow[]>();
+    const add = (table: string, row: SynapseRow): void => {
+      (tables.get(table) ?? tables.set(table, []).get(table)!).push(row);
+    };
+    if (fresh.length > 0) {
+      const contents = await stateGroupContents(source.state, fresh);
+      for (const g of fresh) {
+        const id = groupMap.get(g)!;
+        const c = contents.get(g);
+        add('state_groups', { id, room_id: roomId, event_id: c?.event_id ?? '' });
+        const prev = closure.get(g);
+        if (prev !== null && prev !== undefined) add('state_group_edges', { state_group: id, prev_state_group: groupMap.get(prev)! });
+        for (const r of c?.rows ?? []) add('state_groups_state', { state_group: id, room_id: roomId, type: r.type, state_key: r.state_key, event_id: r.event_id });
+      }
+    }
+    const json = await eventJsonByIds(source.main, batch.filter((e) => !have.has(e.event_id)).map((e) => e.event_id));
+    const search: EventSearchRow[] = [];
+    for (const e of batch) {
+      const so = newOrdering.get(e.event_id)!;
+      if (have.has(e.event_id)) {
+        // de-outliered: its state, an ex_outlier_stream row (outlier = false is a statement step)
+        const g = e.state_group !== null ? groupMap.get(e.state_group) : undefined;
+        if (g !== undefined) {
+          add('event_to_state_groups', { event_id: e.event_id, state_group: g });
+          add('ex_outlier_stream', { event_stream_ordering: so, event_id: e.event_id, state_group: g, instance_name: 'master' });
+        }
+        continue;
+      }
+      const text = json.get(e.event_id) ?? '';
+      const pdu = parsePdu(text, rules, e.event_id);
+      add('events', {
+        stream_ordering: so, topological_ordering: e.depth, event_id: e.event_id, type: e.type, room_id: roomId, processed: true, outlier: e.outlier,
+        depth: e.depth, origin_server_ts: e.origin_server_ts, received_ts: e.received_ts, sender: e.sender, contains_url: e.contains_url,
+        instance_name: 'master', state_key: e.state_key, rejection_reason: hasRejectionReason ? e.rejection : null,
+      });
+      add('event_json', { event_id: e.event_id, room_id: roomId, internal_metadata: e.internal_metadata, json: text, format_version: e.format_version ?? rules.eventFormat });
+      if (e.state_key !== null) {
+        add('state_events', { event_id: e.event_id, room_id: roomId, type: e.type, state_key: e.state_key });
+        for (const a of new Set(pdu?.auth_events ?? [])) add('event_auth', { event_id: e.event_id, auth_id: a, room_id: roomId });
+      }
+      if (!e.outlier && e.state_group !== null) add('event_to_state_groups', { event_id: e.event_id, state_group: groupMap.get(e.state_group)! });
+      if (e.rejection !== null) {
+        add('rejections', { event_id: e.event_id, reason: e.rejection, last_check: e.last_check ?? String(e.received_ts ?? 0) });
+        continue;
+      }
+      if (!pdu) continue;
+      const red = sourceRedactions.get(e.event_id);
+      const rows = acceptedEventRows({ pdu, roomId, streamOrdering: so, receivedTs: red?.received_ts ?? e.received_ts ?? 0, recheckRedaction: metadataFlag(e.internal_metadata, 'recheck_redaction') });
+      for (const [table, row] of rows.tables) add(table, table === 'redactions' && red ? { ...row, have_censored: red.have_censored } : row);
+      if (rows.search) search.push(rows.search);
+    }
+    cache.last = { batch, rows: { tables, search } };
+    return cache.last.rows;
+  };
+}
+
 const REASON: Reason = { text: 'history the target lacks, stored as Synapse stores backfilled events (events.py _persist_events_txn, backfilled)' };
 
 export async function planImport(source: ReadStore, target: ReadStore, request: ImportRequest, command: string): Promise<ImportPlan> {
@@ -155,7 +270,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
 
   const have = await roomEventIndex(target.main, roomId);
   // The source's events: those the target lacks in full, the rest only as far as deciding needs.
-  const missing: SourceEvent[] = [];
+  const missing: MissingEvent[] = [];
   const deOutlier: SourceEvent[] = [];
   const shared: string[] = [];
   const sourceIds: string[] = [];
@@ -171,8 +286,15 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       }
     }
     const t = have.get(e.event_id);
-    if (!t) missing.push(e);
-    else {
+    if (!t) {
+      // Kept without its JSON (read again, one batch at a time, when the rows are made): what
+      // counting the rows and the backward extremities need.
+      const parsed = parsePdu(e.json, rules, e.event_id);
+      const pdu = e.rejection === null ? parsed : undefined;
+      const counts = pdu ? rowCounts(pdu, roomId) : {};
+      if (e.state_key !== null) counts.event_auth = new Set(parsed?.auth_events ?? []).size;
+      missing.push({ ...e, json: '', counts, prevs: !e.outlier && pdu ? pdu.prev_events : [] });
+    } else {
       shared.push(e.event_id);
       if (t.outlier && !e.outlier && e.rejection === null) deOutlier.push({ ...e, json: '' });
     }
@@ -192,7 +314,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const deOutliered = deOutlier.filter((e) => !conflicted.has(e.event_id));
 
   // Orderings: all of them below the target's lowest, older lower.
-  const order = [...missing, ...deOutliered].sort((x, y) => x.depth - y.depth || x.stream_ordering - y.stream_ordering);
+  const order: MissingEvent[] = [...missing, ...deOutliered.map((e) => ({ ...e, counts: {}, prevs: [] }))].sort((x, y) => x.depth - y.depth || x.stream_ordering - y.stream_ordering);
   const low = await lowestStreamOrdering(target.main);
   const newOrdering = new Map<string, number>();
   order.forEach((e, i) => newOrdering.set(e.event_id, low - (order.length - i)));
@@ -209,6 +331,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const eventsColumns = new Set((await target.main.introspector.tableColumns('events')).map((c) => c.name));
   const hasRejectionReason = eventsColumns.has('rejection_reason');
   const steps: Step[] = [];
+  const madeCache: { last?: { batch: readonly MissingEvent[]; rows: BatchRows } } = {};
   let unit = 0;
   const newest = [...order].reverse();
   let stateGroupsCopied = 0;
@@ -240,83 +363,49 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       maxNewGroup = nextGroup++;
     }
     stateGroupsCopied += fresh.length;
+    const made = batchRowMaker(source, roomId, rules, batch, fresh, closure, groupMap, newOrdering, have, sourceRedactions, hasRejectionReason, madeCache);
     if (fresh.length > 0) {
-      const contents = await stateGroupContents(source.state, fresh);
-      const sg: SynapseRow[] = [];
-      const edges: SynapseRow[] = [];
-      const sgs: SynapseRow[] = [];
-      for (const g of fresh) {
-        const id = groupMap.get(g)!;
-        const c = contents.get(g);
-        sg.push({ id, room_id: roomId, event_id: c?.event_id ?? '' });
-        const prev = closure.get(g);
-        if (prev !== null && prev !== undefined) edges.push({ state_group: id, prev_state_group: groupMap.get(prev)! });
-        for (const r of c?.rows ?? []) sgs.push({ state_group: id, room_id: roomId, type: r.type, state_key: r.state_key, event_id: r.event_id });
-      }
       const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
-      for (const [table, rows] of [['state_groups', sg], ['state_group_edges', edges], ['state_groups_state', sgs]] as const) {
-        for (const s of await planInsertRows(target.state, table, rows, { reason, database: 'state', idPrefix: prefix })) steps.push(u(s));
+      const stateRows = await countStateRows(source.state, fresh);
+      const edgeCount = fresh.filter((g) => closure.get(g) !== null && closure.get(g) !== undefined).length;
+      for (const [table, columns, count] of [
+        ['state_groups', ['id', 'room_id', 'event_id'], fresh.length],
+        ['state_group_edges', ['state_group', 'prev_state_group'], edgeCount],
+        ['state_groups_state', ['state_group', 'room_id', 'type', 'state_key', 'event_id'], stateRows],
+      ] as const) {
+        const st = await lazyInsertStep(target.state, table, columns, count, async () => (await made()).tables.get(table) ?? [], { reason, database: 'state', idPrefix: prefix });
+        if (st) steps.push(u(st));
       }
     }
-
-    // The events of the batch.
-    const tables = new Map<string, SynapseRow[]>();
-    const add = (table: string, row: SynapseRow): void => {
-      (tables.get(table) ?? tables.set(table, []).get(table)!).push(row);
+    // The events of the batch: counted now, made when they are written.
+    const count = (table: string): number => {
+      let n = 0;
+      for (const e of batch) {
+        if (have.has(e.event_id)) n += table === 'event_to_state_groups' || table === 'ex_outlier_stream' ? (e.state_group !== null && groupMap.has(e.state_group) ? 1 : 0) : 0;
+        else if (table === 'events' || table === 'event_json') n++;
+        else if (table === 'state_events') n += e.state_key !== null ? 1 : 0;
+        else if (table === 'rejections') n += e.rejection !== null ? 1 : 0;
+        else if (table === 'event_to_state_groups') n += !e.outlier && e.state_group !== null ? 1 : 0;
+        else n += e.counts[table] ?? 0;
+      }
+      return n;
     };
-    const search: EventSearchRow[] = [];
-    const deOutlierIds: string[] = [];
-    for (const e of batch) {
-      const so = newOrdering.get(e.event_id)!;
-      if (have.has(e.event_id)) {
-        // de-outliered: its state, an ex_outlier_stream row, outlier = false
-        deOutlierIds.push(e.event_id);
-        const g = e.state_group !== null ? groupMap.get(e.state_group) : undefined;
-        if (g !== undefined) {
-          add('event_to_state_groups', { event_id: e.event_id, state_group: g });
-          add('ex_outlier_stream', { event_stream_ordering: so, event_id: e.event_id, state_group: g, instance_name: 'master' });
-        }
-        continue;
-      }
-      const pdu = parsePdu(e.json, rules, e.event_id);
-      const isState = e.state_key !== null;
-      add('events', {
-        stream_ordering: so,
-        topological_ordering: e.depth,
-        event_id: e.event_id,
-        type: e.type,
-        room_id: roomId,
-        processed: true,
-        outlier: e.outlier,
-        depth: e.depth,
-        origin_server_ts: e.origin_server_ts,
-        received_ts: e.received_ts,
-        sender: e.sender,
-        contains_url: e.contains_url,
-        instance_name: 'master',
-        state_key: e.state_key,
-        rejection_reason: hasRejectionReason ? e.rejection : undefined,
-      });
-      add('event_json', { event_id: e.event_id, room_id: roomId, internal_metadata: e.internal_metadata, json: e.json, format_version: e.format_version ?? rules.eventFormat });
-      if (isState) {
-        add('state_events', { event_id: e.event_id, room_id: roomId, type: e.type, state_key: e.state_key });
-        for (const a of new Set(pdu?.auth_events ?? [])) add('event_auth', { event_id: e.event_id, auth_id: a, room_id: roomId });
-      }
-      if (!e.outlier && e.state_group !== null) add('event_to_state_groups', { event_id: e.event_id, state_group: groupMap.get(e.state_group)! });
-      if (e.rejection !== null) {
-        add('rejections', { event_id: e.event_id, reason: e.rejection, last_check: e.last_check ?? String(e.received_ts ?? 0) });
-        continue;
-      }
-      if (!pdu) continue;
-      const red = sourceRedactions.get(e.event_id);
-      const rows = acceptedEventRows({ pdu, roomId, streamOrdering: so, receivedTs: red?.received_ts ?? e.received_ts ?? 0, recheckRedaction: metadataFlag(e.internal_metadata, 'recheck_redaction') });
-      for (const [table, row] of rows.tables) add(table, table === 'redactions' && red ? { ...row, have_censored: red.have_censored } : row);
-      if (rows.search) search.push(rows.search);
-    }
     for (const table of ['events', 'event_json', 'state_events', 'event_auth', 'rejections', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_to_state_groups', 'ex_outlier_stream']) {
-      for (const s of await planInsertRows(target.main, table, tables.get(table) ?? [], { reason: REASON, idPrefix: prefix })) steps.push(u(s));
+      const st = await lazyInsertStep(target.main, table, COLUMNS[table]!, count(table), async () => (await made()).tables.get(table) ?? [], { reason: REASON, idPrefix: prefix });
+      if (st) steps.push(u(st));
     }
-    for (const s of planEventSearch(target.main, search, { reason: REASON, idPrefix: prefix })) steps.push(u(s));
+    const searchShape = eventSearchShape(target.main);
+    const searchCount = count('event_search');
+    if (searchCount > 0) {
+      steps.push(u({
+        kind: 'insert', id: `${prefix}event_search`, reason: REASON, database: 'main', table: 'event_search', key: ['event_id'], count: searchCount,
+        columns: searchShape.columns, ...(searchShape.expressions ? { expressions: searchShape.expressions } : {}),
+        rows: async function* () {
+          yield (await made()).search.map(searchShape.values);
+        },
+      }));
+    }
+    const deOutlierIds = batch.filter((e) => have.has(e.event_id)).map((e) => e.event_id);
     if (deOutlierIds.length > 0) {
       for (let i = 0; i < deOutlierIds.length; i += 500) {
         const chunk = deOutlierIds.slice(i, i + 500);
@@ -343,8 +432,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const prevsOf = new Map<string, readonly string[]>();
   for (const e of missing) {
     if (e.outlier || e.rejection !== null) continue;
-    const pdu = parsePdu(e.json, rules, e.event_id);
-    prevsOf.set(e.event_id, pdu?.prev_events ?? []);
+    prevsOf.set(e.event_id, e.prevs);
   }
   if (deOutliered.length > 0) {
     const json = await eventJsonByIds(target.main, deOutliered.map((e) => e.event_id));

@@ -126,20 +126,48 @@ export async function planInsertRows(engine: ReadEngine, table: string, rows: re
   return steps;
 }
 
-/** `event_search` rows in this engine's shape. NULs become spaces (search.py). */
-export function planEventSearch(engine: ReadEngine, rows: readonly EventSearchRow[], options: InsertOptions): InsertStep[] {
-  if (rows.length === 0) return [];
+/** `event_search` in this engine's shape: columns, per-column SQL, and a row's values. NULs become spaces (search.py). */
+export function eventSearchShape(engine: ReadEngine): { columns: string[]; expressions?: string[]; values(r: EventSearchRow): SqlValue[] } {
   const clean = (v: string): string => v.replace(/\u0000/g, ' ');
-  const base = { kind: 'insert' as const, id: `${options.idPrefix ?? ''}event_search`, reason: options.reason, database: options.database ?? 'main', table: 'event_search', key: ['event_id'], count: rows.length };
   if (engine.capabilities.eventSearch === 'fts4') {
-    return [{ ...base, columns: ['event_id', 'room_id', 'key', 'value'], rows: rows.map((r) => [r.event_id, r.room_id, r.key, clean(r.value)]) }];
+    return { columns: ['event_id', 'room_id', 'key', 'value'], values: (r) => [r.event_id, r.room_id, r.key, clean(r.value)] };
   }
-  return [{
-    ...base,
+  return {
     columns: ['event_id', 'room_id', 'key', 'vector', 'origin_server_ts', 'stream_ordering'],
     expressions: ['?', '?', '?', "to_tsvector('english', ?)", '?', '?'],
-    rows: rows.map((r) => [r.event_id, r.room_id, r.key, clean(r.value), r.origin_server_ts, r.stream_ordering]),
+    values: (r) => [r.event_id, r.room_id, r.key, clean(r.value), r.origin_server_ts, r.stream_ordering],
+  };
+}
+
+/** `event_search` rows in this engine's shape. */
+export function planEventSearch(engine: ReadEngine, rows: readonly EventSearchRow[], options: InsertOptions): InsertStep[] {
+  if (rows.length === 0) return [];
+  const shape = eventSearchShape(engine);
+  return [{
+    kind: 'insert', id: `${options.idPrefix ?? ''}event_search`, reason: options.reason, database: options.database ?? 'main', table: 'event_search', key: ['event_id'], count: rows.length,
+    columns: shape.columns, ...(shape.expressions ? { expressions: shape.expressions } : {}), rows: rows.map(shape.values),
   }];
+}
+
+/**
+ * An insert step whose rows are made when they are needed (`rows()` is called once per output and
+ * may read the database again): memory bounded by one batch however large the plan. `columns` are
+ * the row's keys; those the live table lacks are dropped. Undefined when the table does not exist.
+ */
+export async function lazyInsertStep(engine: ReadEngine, table: string, columns: readonly string[], count: number, rows: () => Promise<readonly SynapseRow[]>, options: InsertOptions): Promise<InsertStep | undefined> {
+  if (count === 0) return undefined;
+  const live = new Set((await tableColumns(engine, table)).map((c) => c.name));
+  if (live.size === 0) return undefined;
+  const cols = columns.filter((c) => live.has(c));
+  const key = rowKey(table);
+  return {
+    kind: 'insert', id: `${options.idPrefix ?? ''}${table}`, reason: options.reason, database: options.database ?? 'main', table, columns: cols,
+    key: key.every((k) => cols.includes(k)) ? key : cols, count,
+    rows: async function* () {
+      const all = await rows();
+      for (let i = 0; i < all.length; i += 2000) yield all.slice(i, i + 2000).map((r) => cols.map((c) => (r[c] ?? null) as SqlValue));
+    },
+  };
 }
 
 /**
