@@ -96,7 +96,7 @@ export async function runPlan(
   po: PlanOptions,
   db: SynapseDatabase,
   plan: Plan,
-  extra: { afterApply?: (r: ApplyResult) => Promise<void> | void; json?: Record<string, unknown>; transactions?: 'one' | 'per-chunk' } = {},
+  extra: { afterApply?: (r: ApplyResult) => Promise<void> | void; json?: Record<string, unknown>; transactions?: 'one' | 'per-chunk'; /** print nothing (the caller reports) */ quiet?: boolean } = {},
 ): Promise<ApplyResult | undefined> {
   const { renderText } = await import('../plan/render-text.js');
   const { renderJson } = await import('../plan/render-json.js');
@@ -118,6 +118,7 @@ export async function runPlan(
     ...(extra.transactions ? { transactions: extra.transactions } : {}),
   });
   await extra.afterApply?.(result);
+  if (extra.quiet) return result;
   if (g.json) {
     writeJson({ ...renderJson(plan), applied: true, journal: result.journal ?? null, backup: result.backup ?? null, rows: result.rows, steps: result.steps, verified: result.verified, ...extra.json });
   } else {

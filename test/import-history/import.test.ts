@@ -271,9 +271,13 @@ describe.skipIf(!haveDev)('import-history on databases written by a real Synapse
         }
         expect(compared).toBe(155);
       }));
-      const again = await runCli(['import-history', '--from', oldDb, '--to', newDb, '--room', truth.room_id]);
-      expect(again.code).toBe(0);
+      const again = await runCli(['import-history', '--from', oldDb, '--to', newDb, '--all-shared-rooms']);
+      expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toMatch(/Nothing to copy/);
+      const usage = await runCli(['import-history', '--from', oldDb, '--to', newDb]);
+      expect(usage.code).toBe(2);
+      const same = await runCli(['import-history', '--from', newDb, '--to', newDb, '--all-shared-rooms']);
+      expect(same.code).toBe(2);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

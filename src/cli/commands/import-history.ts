@@ -29,7 +29,8 @@ export function registerImportHistory(program: Command, ctx: CliContext): void {
     .option('--from-config <homeserver.yaml>', "the source's Synapse config")
     .option('--to <path|url>', 'the target database')
     .option('--to-config <homeserver.yaml>', "the target's Synapse config")
-    .requiredOption('--room <room>', 'the room (id !… or alias #… known to the target)')
+    .option('--room <room>', 'a room (id !… or alias #… known to the target); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--all-shared-rooms', 'every room both databases hold')
     .option('--batch-size <n>', 'events per transaction (default 2000)');
   addPlanOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const g = globalOptions(command);
@@ -43,29 +44,44 @@ export function registerImportHistory(program: Command, ctx: CliContext): void {
       try {
         if (source.locators.main === target.locators.main) throw new SynapseDoctorError('USAGE', '--from and --to name the same database');
         const { resolveRoomArgument } = await import('../../store/readers/rooms.js');
-        const roomId = await resolveRoomArgument(target.main, opts.room as string);
+        const rooms = (opts.room as string[] | undefined) ?? [];
+        if (rooms.length === 0 && opts.allSharedRooms !== true) throw new SynapseDoctorError('USAGE', 'import-history needs --room ROOM (repeatable) or --all-shared-rooms');
+        if (rooms.length > 0 && opts.allSharedRooms === true) throw new SynapseDoctorError('USAGE', '--room and --all-shared-rooms exclude each other');
+        const { sharedRooms } = await import('../../store/readers/history.js');
+        const roomIds = opts.allSharedRooms === true ? await sharedRooms(source.main, target.main) : [];
+        for (const r of rooms) roomIds.push(await resolveRoomArgument(target.main, r));
         const { planImport } = await import('../../import-history/plan-import.js');
-        const started = Date.now();
-        const { plan, summary, empty } = await planImport(source, target, { roomId, ...(batchSize !== undefined ? { batchSize } : {}) }, `import-history --room ${roomId}`);
-        if (empty) {
-          if (g.json) writeJson({ format: 1, nothing_to_do: true, summary });
-          else writeOut(`${plan.notes.join('\n')}\nNothing to copy: the target already holds every event of the source's room.`);
-          return;
-        }
-        const result = await runPlan(g, po, target, plan, { json: { summary }, transactions: 'per-chunk' });
-        if (result) {
-          const { verifyImport } = await import('../../import-history/verify-import.js');
-          const report = await verifyImport(source, target, roomId);
-          const seconds = (Date.now() - started) / 1000;
-          if (!g.json) {
-            writeOut([
-              '',
-              `Verified: ${report.present}/${report.sourceEvents} source events present, ${report.timelineWithState}/${report.sourceTimeline} timeline events with their state, states equal to the source's: ${report.stateEqual}/${report.stateCompared}; backward extremities: ${report.backwardExtremities}.`,
-              `Imported ${summary.missing} events in ${seconds.toFixed(1)} s (${Math.round(summary.missing / Math.max(seconds, 0.001))} events/s).`,
-            ].join('\n'));
+        const { verifyImport } = await import('../../import-history/verify-import.js');
+        const results: unknown[] = [];
+        for (const roomId of [...new Set(roomIds)]) {
+          const started = Date.now();
+          const { plan, summary, empty } = await planImport(source, target, { roomId, ...(batchSize !== undefined ? { batchSize } : {}) }, `import-history --room ${roomId}`);
+          if (empty) {
+            if (g.json) results.push({ format: 1, room_id: roomId, nothing_to_do: true, summary });
+            else writeOut(`${plan.notes.join('\n')}\nNothing to copy: the target already holds every event of the source's room.`);
+            continue;
           }
-          if (!report.ok) throw new SynapseDoctorError('VERIFY_FAILED', `the import was written but does not verify: ${report.problems.slice(0, 3).join('; ')}`);
+          if (g.json && roomIds.length > 1) {
+            // one JSON document for all rooms: the per-room plans are summarised
+            results.push({ room_id: roomId, summary, applied: po.apply });
+            if (po.apply) await runPlan({ ...g, json: false }, { ...po }, target, plan, { transactions: 'per-chunk', quiet: true });
+            continue;
+          }
+          const result = await runPlan(g, po, target, plan, { json: { summary }, transactions: 'per-chunk' });
+          if (result) {
+            const report = await verifyImport(source, target, roomId);
+            const seconds = (Date.now() - started) / 1000;
+            if (!g.json) {
+              writeOut([
+                '',
+                `Verified: ${report.present}/${report.sourceEvents} source events present, ${report.timelineWithState}/${report.sourceTimeline} timeline events with their state, states equal to the source's: ${report.stateEqual}/${report.stateCompared}; backward extremities: ${report.backwardExtremities}.`,
+                `Imported ${summary.missing} events in ${seconds.toFixed(1)} s (${Math.round(summary.missing / Math.max(seconds, 0.001))} events/s).`,
+              ].join('\n'));
+            }
+            if (!report.ok) throw new SynapseDoctorError('VERIFY_FAILED', `the import was written but does not verify: ${report.problems.slice(0, 3).join('; ')}`);
+          }
         }
+        if (g.json && (roomIds.length > 1 || results.length > 0)) writeJson(results.length === 1 ? results[0] : { format: 1, rooms: results });
       } finally {
         await target.close();
       }

@@ -208,4 +208,11 @@ export async function findMinDepth(engine: ReadEngine, roomId: string): Promise<
   return row.min_depth === null ? null : num(row.min_depth);
 }
 
+/** Rooms both databases hold (`rooms` rows), sorted. */
+export async function sharedRooms(source: ReadEngine, target: ReadEngine): Promise<string[]> {
+  const a = new Set((await source.query<{ room_id: string }>('SELECT room_id FROM rooms')).map((r) => r.room_id));
+  const b = (await target.query<{ room_id: string }>('SELECT room_id FROM rooms')).map((r) => r.room_id);
+  return b.filter((r) => a.has(r)).sort();
+}
+
 export type { SqlValue };
