@@ -16,10 +16,10 @@ export { decodeBase64, encodeBase64, encodeBase64Url } from './matrix/base64.js'
 export { checkContentHash, computeContentHash, computeReferenceHash } from './matrix/hashes.js';
 export { computeEventId, pduFromJson, roomIdForCreateEvent } from './matrix/event-id.js';
 export { redactEvent } from './matrix/redaction.js';
-export { generateSigningKey, signingKeyFromSeed, signingKeyFromString } from './matrix/signing-key.js';
+export { generateSigningKey, parseSigningKeyFile, signingKeyFromSeed, signingKeyFromString } from './matrix/signing-key.js';
 export type { SigningKey } from './matrix/signing-key.js';
-export { keyRingFromServerKeys, signEvent, signJson, verifyEventSignatures, verifyJsonForServer, verifyJsonSignature } from './matrix/signatures.js';
-export type { EventSignatureReport, KeyRing, ServerSignatureReport } from './matrix/signatures.js';
+export { isSkippedSignature, keyRingFromServerKeys, signEvent, signJson, verifyEventSignatures, verifyJsonForServer, verifyJsonSignature, verifyJsonSignatures } from './matrix/signatures.js';
+export type { EventSignatureReport, KeyRing, ServerSignatureReport, SignatureCheck, SignatureStatus } from './matrix/signatures.js';
 export * from './matrix/auth/index.js';
 export { resolveState, resolveStateWithTrace } from './matrix/state-res/index.js';
 export type { ResolveStateInput, StateResTrace } from './matrix/state-res/index.js';

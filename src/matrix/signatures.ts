@@ -88,11 +88,44 @@ export function signEvent(event: JsonObject, key: SigningKey, rules: RoomVersion
 /** Known server keys: server → key id → unpadded Base64 public key and its validity. */
 export type KeyRing = Record<string, Record<string, { key: string; valid_until_ts?: number }>>;
 
+/**
+ * What checking one signature found. Only `valid` and `invalid` are verdicts; the others mean the
+ * signature could not be checked and is skipped, as Synapse skips it (it neither counts for nor
+ * against the signer):
+ * - `valid`: it verifies with a usable key;
+ * - `invalid`: a usable key, and the signature does not verify (or is not a string, not Base64, not 64 bytes);
+ * - `unknown-key`: the key ring has no key of that id for that server;
+ * - `expired-key`: the key's validity ends before the time it must cover (v5+ events: the event's
+ *   `origin_server_ts`; objects: the `minimum_valid_until_ts` asked for);
+ * - `unsupported-algorithm`: the key id's algorithm is not `ed25519`;
+ * - `malformed-key`: the key ring's key for that id is not a 32-byte Ed25519 public key in Base64.
+ */
+export type SignatureStatus = 'valid' | 'invalid' | 'unknown-key' | 'expired-key' | 'unsupported-algorithm' | 'malformed-key';
+
+export const SIGNATURE_STATUSES: readonly SignatureStatus[] = Object.freeze(['valid', 'invalid', 'unknown-key', 'expired-key', 'unsupported-algorithm', 'malformed-key']);
+
+/** True for the statuses that are no verdict: the signature was skipped. */
+export function isSkippedSignature(status: SignatureStatus): boolean {
+  return status !== 'valid' && status !== 'invalid';
+}
+
+/** One signature on an object or event, checked or skipped. `reason` is for people; decide on `status`. */
+export interface SignatureCheck {
+  server: string;
+  key_id: string;
+  /** status === 'valid'. */
+  ok: boolean;
+  status: SignatureStatus;
+  reason: string;
+}
+
 export interface EventSignatureReport {
   /** Every server that must have signed did, and no signature from a usable key of theirs failed. */
   ok: boolean;
   /** One entry per signature on the event (servers that need not sign are checked but only reported). */
-  signatures: { server: string; key_id: string; ok: boolean; reason: string }[];
+  signatures: SignatureCheck[];
+  /** The servers whose signatures the event needs (requiredSignatureServers). */
+  required: string[];
   /** Servers that must have signed but have no verified signature. */
   missing: string[];
 }
@@ -162,12 +195,11 @@ function timestamp(value: JsonValue | undefined): number | undefined {
   return undefined;
 }
 
-type SignatureEntry = EventSignatureReport['signatures'][number];
-
 /**
- * Checks one signature with the key ring: unsupported algorithms, unknown keys and keys whose
- * validity ends before `minimumValidUntilTs` are skipped (Synapse `Keyring.process_request`:
- * `valid_until_ts < minimum_valid_until_ts` skips, so a key valid exactly until the timestamp is usable).
+ * Checks one signature with the key ring, the one place a signature's status is decided: unsupported
+ * algorithms, unknown keys and keys whose validity ends before `minValid.ts` are skipped (Synapse
+ * `Keyring.process_request`: `valid_until_ts < minimum_valid_until_ts` skips, so a key valid exactly
+ * until the timestamp is usable).
  */
 function checkOne(
   server: string,
@@ -176,26 +208,29 @@ function checkOne(
   keys: KeyRing,
   minValid: { ts: number; what: string },
   bytes: () => Buffer,
-): SignatureEntry {
-  const entry: SignatureEntry = { server, key_id: keyId, ok: false, reason: '' };
+): SignatureCheck {
+  const result = (status: SignatureStatus, reason: string): SignatureCheck => ({ server, key_id: keyId, ok: status === 'valid', status, reason });
+  if (!keyId.startsWith('ed25519:')) return result('unsupported-algorithm', 'skipped: unsupported algorithm');
   const known = knownKey(keys, server, keyId);
-  const validUntil = known?.valid_until_ts ?? Number.POSITIVE_INFINITY;
-  const publicKey = known && typeof known.key === 'string' ? publicKeyFromBase64(known.key) : null;
-  if (!keyId.startsWith('ed25519:')) entry.reason = 'skipped: unsupported algorithm';
-  else if (!known) entry.reason = 'skipped: unknown key';
-  else if (!publicKey) entry.reason = 'skipped: known key is not a valid ed25519 public key';
-  else if (validUntil < minValid.ts) entry.reason = `skipped: key valid until ${validUntil}, before ${minValid.what} ${minValid.ts}`;
-  else if (typeof sig !== 'string') entry.reason = 'invalid: signature is not a string';
-  else {
-    entry.ok = checkSignature(bytes(), sig, publicKey);
-    entry.reason = entry.ok ? 'verified' : 'invalid signature';
-  }
-  return entry;
+  if (!known) return result('unknown-key', 'skipped: unknown key');
+  const publicKey = typeof known.key === 'string' ? publicKeyFromBase64(known.key) : null;
+  if (!publicKey) return result('malformed-key', 'skipped: known key is not a valid ed25519 public key');
+  const validUntil = known.valid_until_ts ?? Number.POSITIVE_INFINITY;
+  if (validUntil < minValid.ts) return result('expired-key', `skipped: key valid until ${validUntil}, before ${minValid.what} ${minValid.ts}`);
+  if (typeof sig !== 'string') return result('invalid', 'invalid: signature is not a string');
+  return checkSignature(bytes(), sig, publicKey) ? result('valid', 'verified') : result('invalid', 'invalid signature');
 }
 
-/** True when the entry is a failed check with a usable key (as opposed to a skipped one). */
-function isFailure(entry: SignatureEntry): boolean {
-  return !entry.ok && !entry.reason.startsWith('skipped');
+/** Every signature of an object, server by server, in the object's order. */
+function checkAll(obj: JsonObject, keys: KeyRing, minValid: { ts: number; what: string }, bytes: () => Buffer, only?: string): SignatureCheck[] {
+  const sigs = isJsonObject(obj.signatures) ? obj.signatures : {};
+  const out: SignatureCheck[] = [];
+  for (const server of only === undefined ? Object.keys(sigs) : Object.hasOwn(sigs, only) ? [only] : []) {
+    const byKey = sigs[server];
+    if (!isJsonObject(byKey)) continue;
+    for (const keyId of Object.keys(byKey)) out.push(checkOne(server, keyId, byKey[keyId], keys, minValid, bytes));
+  }
+  return out;
 }
 
 /**
@@ -220,33 +255,26 @@ export function verifyEventSignatures(event: JsonObject, rules: RoomVersionRules
   const required = requiredSignatureServers(event, rules);
   const redacted = redactEvent(event, rules);
   const ts = timestamp(event.origin_server_ts) ?? 0;
-  const minValid = rules.enforceKeyValidity ? ts : 0;
+  const minValid = { ts: rules.enforceKeyValidity ? ts : 0, what: 'origin_server_ts' };
   let bytes: Buffer | undefined;
-  const lazyBytes = (): Buffer => (bytes ??= signedBytes(redacted));
-  const signatures: EventSignatureReport['signatures'] = [];
-  const verified = new Set<string>();
-  const failed = new Set<string>();
-  const sigs = isJsonObject(redacted.signatures) ? redacted.signatures : {};
-  for (const server of Object.keys(sigs)) {
-    const byKey = sigs[server];
-    if (!isJsonObject(byKey)) continue;
-    for (const keyId of Object.keys(byKey)) {
-      const entry = checkOne(server, keyId, byKey[keyId], keys, { ts: minValid, what: 'origin_server_ts' }, lazyBytes);
-      signatures.push(entry);
-      if (entry.ok) verified.add(server);
-      else if (isFailure(entry)) failed.add(server);
-    }
-  }
+  const signatures = checkAll(redacted, keys, minValid, () => (bytes ??= signedBytes(redacted)));
+  const verified = new Set(signatures.filter((s) => s.status === 'valid').map((s) => s.server));
+  const failed = new Set(signatures.filter((s) => s.status === 'invalid').map((s) => s.server));
   const missing = required.filter((s) => !verified.has(s));
   const ok = missing.length === 0 && !required.some((s) => failed.has(s));
-  return { ok, signatures, missing };
+  return { ok, signatures, required, missing };
 }
 
 export interface ServerSignatureReport {
-  /** At least one signature by the server verified with a usable key and none failed. */
+  /** At least one signature verified with a usable key and none failed. */
   ok: boolean;
-  /** The server's signatures on the object, each checked or skipped. */
-  signatures: EventSignatureReport['signatures'];
+  /** The signatures checked, each with its status. */
+  signatures: SignatureCheck[];
+}
+
+/** At least one `valid` and no `invalid`: skipped signatures count neither way. */
+function verdict(signatures: readonly SignatureCheck[]): boolean {
+  return signatures.some((s) => s.status === 'valid') && !signatures.some((s) => s.status === 'invalid');
 }
 
 /**
@@ -256,13 +284,21 @@ export interface ServerSignatureReport {
  */
 export function verifyJsonForServer(obj: JsonObject, serverName: string, keys: KeyRing, minimumValidUntilTs = 0): ServerSignatureReport {
   requireObject(obj, 'a signed object');
-  const sigs = isJsonObject(obj.signatures) && Object.hasOwn(obj.signatures, serverName) ? obj.signatures[serverName] : undefined;
-  const byKey = isJsonObject(sigs) ? sigs : {};
   let bytes: Buffer | undefined;
-  const signatures = Object.keys(byKey).map((keyId) =>
-    checkOne(serverName, keyId, byKey[keyId], keys, { ts: minimumValidUntilTs, what: 'minimum_valid_until_ts' }, () => (bytes ??= signedBytes(obj))),
-  );
-  return { ok: signatures.some((s) => s.ok) && !signatures.some(isFailure), signatures };
+  const signatures = checkAll(obj, keys, { ts: minimumValidUntilTs, what: 'minimum_valid_until_ts' }, () => (bytes ??= signedBytes(obj)), serverName);
+  return { ok: verdict(signatures), signatures };
+}
+
+/**
+ * Checks every signature on a plain JSON object (not an event: no redaction, no required servers):
+ * each ed25519 signature with a known key valid until at least `minimumValidUntilTs` must verify,
+ * and at least one must. https://spec.matrix.org/v1.16/appendices/#checking-for-a-signature
+ */
+export function verifyJsonSignatures(obj: JsonObject, keys: KeyRing, minimumValidUntilTs = 0): ServerSignatureReport {
+  requireObject(obj, 'a signed object');
+  let bytes: Buffer | undefined;
+  const signatures = checkAll(obj, keys, { ts: minimumValidUntilTs, what: 'minimum_valid_until_ts' }, () => (bytes ??= signedBytes(obj)));
+  return { ok: verdict(signatures), signatures };
 }
 
 /** Seven days in milliseconds: the longest a key may be trusted after it was fetched (v5+). */
@@ -275,6 +311,13 @@ export interface ServerKeysOptions {
    * off only for responses whose signatures were checked already.
    */
   verifySelfSignature?: boolean;
+  /**
+   * What to do with a response that is not self-signed (when `verifySelfSignature` is on): 'skip' it
+   * (the default, as Synapse does with what a server or notary sends), or 'refuse' the lot with a
+   * MatrixFormatError naming it (for responses a person handed over, where a silent drop would hide
+   * the mistake).
+   */
+  onUnsigned?: 'skip' | 'refuse';
   /**
    * When the responses were fetched (ms). When given, `verify_keys` are valid until the lesser of the
    * response's `valid_until_ts` and `fetchedAt` + 7 days (https://spec.matrix.org/v1.16/rooms/v5/#signing-key-validity-period,
@@ -330,7 +373,8 @@ function selfSigned(response: JsonObject, server: string, current: KeyRing[strin
  * Builds a KeyRing from server key responses (`GET /_matrix/key/v2/server` or the `server_keys` of a
  * notary's `/query`): `verify_keys` are valid until the response's `valid_until_ts`, `old_verify_keys`
  * until their `expired_ts`; only ed25519 keys are taken. A response not signed by its own server with
- * one of its `verify_keys` is left out (unless `verifySelfSignature: false`); a notary's signature is
+ * one of its `verify_keys` is left out (unless `verifySelfSignature: false`; `onUnsigned: 'refuse'`
+ * throws instead); a notary's signature is
  * not checked. When a key appears more than once, the longest validity wins (as Synapse).
  * https://spec.matrix.org/v1.16/server-server-api/#publishing-keys
  * Throws MatrixFormatError for a malformed response (missing `server_name`, `valid_until_ts`,
@@ -341,7 +385,10 @@ export function keyRingFromServerKeys(responses: JsonObject[], options: ServerKe
   const ring: KeyRing = Object.create(null) as KeyRing;
   responses.forEach((response, i) => {
     const { server, current, old } = keysOf(response, i, options);
-    if ((options.verifySelfSignature ?? true) && !selfSigned(response, server, current)) return;
+    if ((options.verifySelfSignature ?? true) && !selfSigned(response, server, current)) {
+      if (options.onUnsigned === 'refuse') throw malformedResponse(i, `not signed by its server ${JSON.stringify(server)} with one of its verify_keys`);
+      return;
+    }
     const byKey = Object.hasOwn(ring, server) ? ring[server]! : (ring[server] = Object.create(null) as KeyRing[string]);
     for (const [keyId, entry] of [...Object.entries(current), ...Object.entries(old)]) {
       const prev = Object.hasOwn(byKey, keyId) ? byKey[keyId] : undefined;

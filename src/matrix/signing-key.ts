@@ -9,7 +9,7 @@
  * per seed/public-key array so that signing or verifying millions of events does not rebuild them.
  */
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
-import { encodeBase64 } from './base64.js';
+import { decodeBase64, encodeBase64 } from './base64.js';
 import { sha256 } from './hashes.js';
 import { MatrixFormatError } from './matrix-format-error.js';
 
@@ -97,4 +97,49 @@ export function signingKeyFromString(serverName: string, keyId: string, text: st
 /** The public key as unpadded Base64, the form `verify_keys` publish. */
 export function publicKeyBase64(key: SigningKey): string {
   return encodeBase64(key.publicKey);
+}
+
+/** A key version as the spec allows it in a key id (`ed25519:<version>`): letters, digits and `_`. */
+const KEY_VERSION = /^[A-Za-z0-9_]+$/;
+
+/**
+ * The keys of a Synapse `signing.key` file (signedjson `read_signing_keys`, the file Synapse's
+ * `signing_key_path` names): one key per line, `ALGORITHM VERSION SEED`, e.g.
+ * `ed25519 a_AbCd <unpadded Base64 of the 32-byte seed>`. Synapse signs with the first key. Blank
+ * lines are passed over (signedjson would refuse them); only ed25519 exists. The file does not name
+ * the server: `serverName` does. Throws MatrixFormatError naming the line; the message never quotes a
+ * seed (this is a private key).
+ * https://spec.matrix.org/v1.16/appendices/#signing-details
+ */
+export function parseSigningKeyFile(text: string, serverName: string): SigningKey[] {
+  if (typeof text !== 'string') throw new MatrixFormatError('a signing key file must be text');
+  if (text.includes('-----BEGIN')) {
+    throw new MatrixFormatError("this is a PEM file (Dendrite's or Conduit's key format); expected Synapse's signing.key: one line \"ed25519 VERSION SEED\"");
+  }
+  const keys: SigningKey[] = [];
+  const lines = text.replace(/^\ufeff/, '').split(/\r?\n/);
+  lines.forEach((line, i) => {
+    const fields = line.trim().split(/[ \t]+/).filter((f) => f !== '');
+    if (fields.length === 0) return;
+    const where = `line ${i + 1}`;
+    if (fields.length !== 3) throw new MatrixFormatError(`${where}: expected "ed25519 VERSION SEED" (3 fields), got ${fields.length}`);
+    const [algorithm, version, seedText] = fields as [string, string, string];
+    if (algorithm !== 'ed25519') throw new MatrixFormatError(`${where}: unsupported algorithm ${JSON.stringify(algorithm.slice(0, 40))} (only ed25519 signing keys exist)`);
+    if (!KEY_VERSION.test(version)) throw new MatrixFormatError(`${where}: the key version must be letters, digits and _, got ${JSON.stringify(version.slice(0, 40))}`);
+    let seed: Uint8Array;
+    try {
+      seed = decodeBase64(seedText);
+    } catch {
+      throw new MatrixFormatError(`${where}: the seed is not Base64`);
+    }
+    if (seed.length !== 32) throw new MatrixFormatError(`${where}: the seed must decode to 32 bytes, got ${seed.length}`);
+    keys.push(signingKeyFromSeed(serverName, `ed25519:${version}`, seed));
+  });
+  if (keys.length === 0) throw new MatrixFormatError('no key in the signing key file (expected a line "ed25519 VERSION SEED")');
+  return keys;
+}
+
+/** The text of a `signing.key` file holding `keys` (the format parseSigningKeyFile reads, as Synapse writes it). */
+export function formatSigningKeyFile(keys: readonly SigningKey[]): string {
+  return keys.map((k) => `ed25519 ${k.keyId.slice('ed25519:'.length)} ${encodeBase64(k.seed)}\n`).join('');
 }

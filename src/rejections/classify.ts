@@ -25,7 +25,7 @@ import { checkEventFormat } from '../matrix/event-format.js';
 import { checkContentHash } from '../matrix/hashes.js';
 import { toPdu, type JsonObject, type Pdu } from '../matrix/pdu.js';
 import type { RoomVersionRules } from '../matrix/room-versions.js';
-import { verifyEventSignatures, type KeyRing } from '../matrix/signatures.js';
+import { isSkippedSignature, verifyEventSignatures, type KeyRing } from '../matrix/signatures.js';
 import { impliedCreateEventId } from '../matrix/state-res/event-access.js';
 
 export type RejectionClass = 'inherited' | 'own-merit' | 'unexplained' | 'undecided';
@@ -223,13 +223,14 @@ function ruleSentence(o: AuthOutcome, where: string): string {
 function checkSignatures(raw: JsonObject, rules: RoomVersionRules, keys: KeyRing): CheckOutcome {
   try {
     const report = verifyEventSignatures(raw, rules, keys);
-    if (report.ok) return { ok: true, note: `valid (${report.signatures.filter((s) => s.ok).map((s) => s.server).join(', ')})` };
-    // A usable key that does not verify fails; skipped ones (unknown or expired keys) cannot decide.
-    const bad = report.signatures.find((s) => !s.ok && !s.reason.startsWith('skipped'));
+    if (report.ok) return { ok: true, note: `valid (${[...new Set(report.signatures.filter((s) => s.status === 'valid').map((s) => s.server))].join(', ')})` };
+    // A usable key of a required server that does not verify fails; skipped signatures (unknown or
+    // expired keys, other algorithms) cannot decide.
+    const bad = report.signatures.find((s) => s.status === 'invalid' && report.required.includes(s.server));
     if (bad) return { ok: false, note: `signature of ${bad.server} (${bad.key_id}) does not verify: ${bad.reason}` };
     const unsigned = report.missing.filter((server) => !report.signatures.some((s) => s.server === server));
     if (unsigned.length > 0) return { ok: false, note: `not signed by ${unsigned.join(', ')}, whose signature it needs` };
-    const skipped = report.signatures.filter((s) => report.missing.includes(s.server)).map((s) => `${s.server} ${s.key_id}: ${s.reason.replace(/^skipped: /, '')}`);
+    const skipped = report.signatures.filter((s) => report.missing.includes(s.server) && isSkippedSignature(s.status)).map((s) => `${s.server} ${s.key_id}: ${s.reason}`);
     return { ok: null, note: `not checked for ${report.missing.join(', ')}${skipped.length ? ` (${skipped.join('; ')})` : ': no signature'}` };
   } catch (e) {
     return { ok: false, note: `signatures unreadable: ${(e as Error).message}` };

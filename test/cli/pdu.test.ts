@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase64 } from '../../src/matrix/base64.js';
-import { publicKeyBase64, signingKeyFromSeed } from '../../src/matrix/signing-key.js';
+import { formatSigningKeyFile, publicKeyBase64, signingKeyFromSeed } from '../../src/matrix/signing-key.js';
 import { miniRoom, SPEC_SEED } from '../pdu/fixtures.js';
 import { expectOneErrorLine, runCli } from './run-cli.js';
 
@@ -126,15 +126,95 @@ describe('cli: pdu sign and verify (spec appendix vectors)', () => {
     for (const keys of [plainKeys, richKeys]) {
       const r = await runCli(['pdu', 'verify', '--keys', keys, '--room-version', '10', '--json'], { input: j(signed) });
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toEqual({ ok: true, signatures: [{ server: 'domain', key_id: 'ed25519:1', ok: true, reason: 'verified' }] });
+      expect(JSON.parse(r.stdout)).toEqual({ ok: true, signatures: [{ server: 'domain', key_id: 'ed25519:1', ok: true, status: 'valid', reason: 'verified' }] });
     }
     const forged = { ...signed, signatures: { domain: { 'ed25519:1': signed.signatures.domain['ed25519:1'].replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A')) } } };
     const bad = await runCli(['pdu', 'verify', '--keys', plainKeys, '--room-version', '10', '--json'], { input: j(forged) });
     expect(bad.code).toBe(1);
-    expect(JSON.parse(bad.stdout)).toEqual({ ok: false, signatures: [{ server: 'domain', key_id: 'ed25519:1', ok: false, reason: 'invalid signature' }] });
-    const text = await runCli(['pdu', 'verify', '--keys', plainKeys], { input: j(signed) });
+    expect(JSON.parse(bad.stdout)).toEqual({ ok: false, signatures: [{ server: 'domain', key_id: 'ed25519:1', ok: false, status: 'invalid', reason: 'invalid signature' }] });
+    const text = await runCli(['pdu', 'verify', '--keys', plainKeys, '--room-version', '10'], { input: j(signed) });
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain('verified');
+    expect(text.stdout).toMatch(/^SERVER\s+KEY\s+STATUS\s+RESULT$/m);
+    expect(text.stdout).toMatch(/^domain\s+ed25519:1\s+valid\s+verified$/m);
+    const plain = await runCli(['pdu', 'verify', '--keys', plainKeys], { input: (await runCli(['pdu', 'sign', ...signArgs], { input: '{"one":1}' })).stdout });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('ok: signatures verified');
+  });
+
+  it('an event without --room-version: exit 2, one line saying to pass it (not "invalid signature")', async () => {
+    const signed = (await runCli(['pdu', 'sign', ...signArgs, '--room-version', '10'], { input: j(minimalEvent) })).stdout;
+    const keys = await file('keys-ev.json', { domain: { 'ed25519:1': specPublic } });
+    for (const extra of [[], ['--json']]) {
+      const r = await runCli(['pdu', 'verify', '--keys', keys, ...extra], { input: signed });
+      expect(r.code).toBe(2);
+      const { message, hint } = expectOneErrorLine(r.stderr);
+      expect(message).toMatch(/^synapse-doctor: the input is an event .*pass --room-version V/);
+      expect(hint).toBeUndefined();
+      if (extra.length > 0) expect(JSON.parse(r.stdout).error.code).toBe('USAGE');
+      else expect(r.stdout).toBe('');
+    }
+  });
+
+  it('reads a server key response and a list of them as --keys', async () => {
+    const signed = (await runCli(['pdu', 'sign', ...signArgs, '--room-version', '10'], { input: j(minimalEvent) })).stdout;
+    const response = JSON.parse((await runCli(['pdu', 'sign', ...signArgs], { input: j({ server_name: 'domain', valid_until_ts: 2_000_000, verify_keys: { 'ed25519:1': { key: specPublic } }, old_verify_keys: {} }) })).stdout);
+    for (const keys of [await file('resp.json', response), await file('resps.json', [response])]) {
+      const r = await runCli(['pdu', 'verify', '--keys', keys, '--room-version', '10', '--json'], { input: signed });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).signatures[0]).toEqual({ server: 'domain', key_id: 'ed25519:1', ok: true, status: 'valid', reason: 'verified' });
+    }
+    // a response whose self-signature is gone is refused, not silently dropped
+    const unsigned = await file('resp-unsigned.json', { ...response, signatures: {} });
+    const r = await runCli(['pdu', 'verify', '--keys', unsigned, '--room-version', '10'], { input: signed });
+    expect(r.code).toBe(2);
+    expect(expectOneErrorLine(r.stderr).message).toMatch(/server key response \[0\]: not signed by its server "domain"/);
+  });
+
+  it('needs --keys or --keys-from-db (exit 2); a missing --keys-from-db file exits 3', async () => {
+    const none = await runCli(['pdu', 'verify'], { input: '{}' });
+    expect(none.code).toBe(2);
+    expect(expectOneErrorLine(none.stderr).message).toMatch(/--keys FILE, --keys-from-db DB/);
+    const missing = await runCli(['pdu', 'verify', '--keys-from-db', join(dir, 'no.db')], { input: '{}' });
+    expect(missing.code).toBe(3);
+    expectOneErrorLine(missing.stderr);
+    const notDb = await runCli(['pdu', 'verify', '--keys-from-db', await file('not-a-db.db', 'hello')], { input: '{}' });
+    expect(notDb.code).toBe(3);
+    expectOneErrorLine(notDb.stderr);
+  });
+
+  it("signs with Synapse's signing.key (--signing-key), the first key or the one --key-id names", async () => {
+    const other = signingKeyFromSeed('domain', 'ed25519:2', new Uint8Array(32).fill(2));
+    const keyFile = await file('signing.key', formatSigningKeyFile([signingKeyFromSeed('domain', 'ed25519:1', decodeBase64(SPEC_SEED)), other]));
+    const first = await runCli(['pdu', 'sign', '--signing-key', keyFile, '--server', 'domain'], { input: '{}' });
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ signatures: { domain: { 'ed25519:1': 'K8280/U9SSy9IVtjBuVeLr+HpOB4BQFWbg+UZaADMtTdGYI7Geitb76LTrr5QV/7Xg4ahLwYGYZzuHGZKM5ZAQ' } } });
+    const second = await runCli(['pdu', 'sign', '--signing-key', keyFile, '--server', 'domain', '--key-id', 'ed25519:2', '--room-version', '10'], { input: j(minimalEvent) });
+    expect(Object.keys(JSON.parse(second.stdout).signatures.domain)).toEqual(['ed25519:2']);
+    // signed with a signing.key, verified with the matching key
+    const verified = await runCli(['pdu', 'verify', '--keys', await file('k2.json', { domain: { 'ed25519:2': publicKeyBase64(other) } }), '--room-version', '10'], { input: second.stdout });
+    expect(verified.code).toBe(0);
+  });
+
+  it('refuses bad key options with exit 2 and one line; a bad signing.key never has its seed echoed; a missing one exits 3', async () => {
+    const keyFile = await file('signing2.key', `ed25519 1 ${SPEC_SEED}\n`);
+    const cases: string[][] = [
+      ['--signing-key', keyFile, '--seed', SPEC_SEED, '--server', 'domain'],
+      ['--server', 'domain'],
+      ['--seed', SPEC_SEED, '--server', 'domain'],
+      ['--signing-key', keyFile, '--server', 'domain', '--key-id', 'ed25519:9'],
+      ['--signing-key', await file('bad.key', `ed25519 1 ${SPEC_SEED} trailing\n`), '--server', 'domain'],
+      ['--signing-key', await file('pem.key', '-----BEGIN MATRIX PRIVATE KEY-----\nKey-ID: ed25519:1\n\nAAAA\n-----END MATRIX PRIVATE KEY-----\n'), '--server', 'domain'],
+    ];
+    for (const args of cases) {
+      const r = await runCli(['pdu', 'sign', ...args], { input: '{}' });
+      expect(r.code, args.join(' ')).toBe(2);
+      expectOneErrorLine(r.stderr);
+      expect(r.stderr).not.toContain(SPEC_SEED);
+      expect(r.stdout).toBe('');
+    }
+    const missing = await runCli(['pdu', 'sign', '--signing-key', join(dir, 'absent.key'), '--server', 'domain'], { input: '{}' });
+    expect(missing.code).toBe(3);
+    expectOneErrorLine(missing.stderr);
   });
 
   it('exits 2 for a malformed keys file and 3 for a missing one', async () => {

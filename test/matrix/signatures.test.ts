@@ -7,11 +7,15 @@ import { roomVersionRules } from '../../src/matrix/room-versions.js';
 import {
   keyRingFromServerKeys,
   requiredSignatureServers,
+  isSkippedSignature,
+  SIGNATURE_STATUSES,
   signEvent,
   signJson,
   verifyEventSignatures,
   verifyJsonSignature,
+  verifyJsonSignatures,
   type KeyRing,
+  type SignatureStatus,
 } from '../../src/matrix/signatures.js';
 import { signingKeyFromSeed } from '../../src/matrix/signing-key.js';
 import { loadVector } from './vectors.js';
@@ -122,7 +126,7 @@ describe('verifyEventSignatures', () => {
       const tampered = { ...signed, depth: 11 };
       const report = verifyEventSignatures(tampered, rules, ring);
       expect(report.ok).toBe(false);
-      expect(report.signatures).toEqual([{ server: 'domain', key_id: 'ed25519:1', ok: false, reason: 'invalid signature' }]);
+      expect(report.signatures).toEqual([{ server: 'domain', key_id: 'ed25519:1', ok: false, status: 'invalid', reason: 'invalid signature' }]);
       expect(report.missing).toEqual(['domain']);
     });
   }
@@ -136,7 +140,8 @@ describe('verifyEventSignatures', () => {
     expect(r.ok).toBe(false);
     expect(r.missing).toEqual(['domain']);
     expect(r.signatures.map((s) => s.reason)).toEqual(['skipped: unknown key', 'skipped: unsupported algorithm']);
-    expect(verifyEventSignatures({ ...signed, signatures: {} }, rules, ring)).toEqual({ ok: false, signatures: [], missing: ['domain'] });
+    expect(r.signatures.map((s) => s.status)).toEqual(['unknown-key', 'unsupported-algorithm']);
+    expect(verifyEventSignatures({ ...signed, signatures: {} }, rules, ring)).toEqual({ ok: false, signatures: [], required: ['domain'], missing: ['domain'] });
   });
 
   it('a bad signature from a usable key of a required server fails even if another key verifies', () => {
@@ -160,6 +165,7 @@ describe('verifyEventSignatures', () => {
     const r = verifyEventSignatures(signEvent(message(), key, v5), v5, expired);
     expect(r.ok).toBe(false);
     expect(r.signatures[0]!.reason).toMatch(/^skipped: key valid until 1600000000000, before origin_server_ts/);
+    expect(r.signatures[0]!.status).toBe('expired-key');
     const exact: KeyRing = { domain: { 'ed25519:1': { key: spec.public_key, valid_until_ts: 1_700_000_000_000 } } };
     expect(verifyEventSignatures(signEvent(message(), key, v5), v5, exact).ok).toBe(true);
   });
@@ -194,7 +200,86 @@ describe('verifyEventSignatures', () => {
   });
 });
 
+describe('signature statuses: one per signature, decided in one place', () => {
+  const rules = roomVersionRules('10');
+  const signed = signEvent(message(), key, rules);
+  const sig = ((signed.signatures as JsonObject).domain as JsonObject)['ed25519:1'] as string;
+  const withSigs = (sigs: JsonObject): JsonObject => ({ ...signed, signatures: { domain: sigs } });
+  const cases: { name: string; event: JsonObject; keys: KeyRing; status: SignatureStatus; reason: string }[] = [
+    { name: 'verified', event: signed, keys: ring, status: 'valid', reason: 'verified' },
+    { name: 'tampered', event: { ...signed, depth: 99 }, keys: ring, status: 'invalid', reason: 'invalid signature' },
+    { name: 'not Base64', event: withSigs({ 'ed25519:1': '!!!' }), keys: ring, status: 'invalid', reason: 'invalid signature' },
+    { name: 'not 64 bytes', event: withSigs({ 'ed25519:1': 'AAAA' }), keys: ring, status: 'invalid', reason: 'invalid signature' },
+    { name: 'not a string', event: withSigs({ 'ed25519:1': 5 }), keys: ring, status: 'invalid', reason: 'invalid: signature is not a string' },
+    { name: 'unknown key', event: withSigs({ 'ed25519:2': sig }), keys: ring, status: 'unknown-key', reason: 'skipped: unknown key' },
+    { name: 'other algorithm', event: withSigs({ 'curve25519:1': sig }), keys: ring, status: 'unsupported-algorithm', reason: 'skipped: unsupported algorithm' },
+    { name: 'known key not 32 bytes', event: signed, keys: { domain: { 'ed25519:1': { key: 'AAAA' } } }, status: 'malformed-key', reason: 'skipped: known key is not a valid ed25519 public key' },
+    { name: 'known key not Base64', event: signed, keys: { domain: { 'ed25519:1': { key: '%%' } } }, status: 'malformed-key', reason: 'skipped: known key is not a valid ed25519 public key' },
+    {
+      name: 'expired before the event', event: signed, keys: { domain: { 'ed25519:1': { key: spec.public_key, valid_until_ts: 1 } } },
+      status: 'expired-key', reason: 'skipped: key valid until 1, before origin_server_ts 1700000000000',
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.status}`, () => {
+      const [entry] = verifyEventSignatures(c.event, rules, c.keys).signatures;
+      expect(entry).toEqual({ server: 'domain', key_id: expect.any(String), ok: c.status === 'valid', status: c.status, reason: c.reason });
+      expect(SIGNATURE_STATUSES).toContain(entry!.status);
+      expect(isSkippedSignature(entry!.status)).toBe(c.status !== 'valid' && c.status !== 'invalid');
+    });
+  }
+
+  it('lists the required servers; a bad signature of a server that need not sign does not fail the event', () => {
+    const stranger = signingKeyFromSeed('stranger.example', 'ed25519:s', new Uint8Array(32).fill(9));
+    const sigs = signed.signatures as Record<string, JsonObject>;
+    const event = { ...signed, signatures: { ...sigs, 'stranger.example': { 'ed25519:s': sig } } };
+    const keys: KeyRing = { ...ring, 'stranger.example': { 'ed25519:s': { key: encodeBase64(stranger.publicKey) } } };
+    const r = verifyEventSignatures(event, rules, keys);
+    expect(r).toMatchObject({ ok: true, required: ['domain'], missing: [] });
+    expect(r.signatures.map((s) => [s.server, s.status])).toEqual([['domain', 'valid'], ['stranger.example', 'invalid']]);
+  });
+
+  it('verifyJsonSignatures: every server of a plain object, at least one valid and none invalid', () => {
+    const other = signingKeyFromSeed('other', 'ed25519:o', new Uint8Array(32).fill(4));
+    const both = signJson(signJson({ a: 1 }, key), other);
+    const keys: KeyRing = { ...ring, other: { 'ed25519:o': { key: encodeBase64(other.publicKey) } } };
+    expect(verifyJsonSignatures(both, keys)).toEqual({
+      ok: true,
+      signatures: [
+        { server: 'domain', key_id: 'ed25519:1', ok: true, status: 'valid', reason: 'verified' },
+        { server: 'other', key_id: 'ed25519:o', ok: true, status: 'valid', reason: 'verified' },
+      ],
+    });
+    // skipped signatures count neither way
+    expect(verifyJsonSignatures(both, ring).signatures.map((s) => s.status)).toEqual(['valid', 'unknown-key']);
+    expect(verifyJsonSignatures(both, ring).ok).toBe(true);
+    expect(verifyJsonSignatures(both, {}).ok).toBe(false);
+    expect(verifyJsonSignatures({ ...both, a: 2 }, keys).signatures.map((s) => s.status)).toEqual(['invalid', 'invalid']);
+    // a key that expired before the asked-for time is skipped
+    const expiring: KeyRing = { domain: { 'ed25519:1': { key: spec.public_key, valid_until_ts: 10 } } };
+    expect(verifyJsonSignatures(signJson({ a: 1 }, key), expiring, 11).signatures[0]!.status).toBe('expired-key');
+    expect(verifyJsonSignatures(signJson({ a: 1 }, key), expiring, 10).ok).toBe(true);
+  });
+
+  it('hostile server names stay data', () => {
+    // JSON.parse makes "__proto__" an own key, as parseJson does for input documents
+    const event = JSON.parse(JSON.stringify({ ...signed, signatures: {} }).replace('"signatures":{}', `"signatures":{"__proto__":{"ed25519:1":"${sig}"},"constructor":{"ed25519:1":"${sig}"}}`)) as JsonObject;
+    const r = verifyJsonSignatures(event, ring);
+    expect(r.signatures.map((s) => [s.server, s.status])).toEqual([['__proto__', 'unknown-key'], ['constructor', 'unknown-key']]);
+    expect(r.ok).toBe(false);
+    expect(verifyEventSignatures(event, rules, ring)).toMatchObject({ ok: false, missing: ['domain'] });
+  });
+});
+
 describe('keyRingFromServerKeys', () => {
+  it("refuses a response that is not self-signed with onUnsigned: 'refuse' (and skips it by default)", () => {
+    const unsigned: JsonObject = { server_name: 'domain', valid_until_ts: 5, verify_keys: { 'ed25519:1': { key: spec.public_key } } };
+    expect(keyRingFromServerKeys([unsigned])).toEqual({});
+    expect(() => keyRingFromServerKeys([unsigned], { onUnsigned: 'refuse' })).toThrow(/server key response \[0\]: not signed by its server "domain"/);
+    const signedResponse = signJson(unsigned, key);
+    expect(JSON.parse(JSON.stringify(keyRingFromServerKeys([signedResponse], { onUnsigned: 'refuse' })))).toEqual({ domain: { 'ed25519:1': { key: spec.public_key, valid_until_ts: 5 } } });
+  });
+
   it('maps verify_keys to valid_until_ts and old_verify_keys to expired_ts, favouring the longest validity', () => {
     // response shape from gomatrixserverlib keyring_test.go ("testKeys taken from a copy of synapse")
     const response: JsonObject = {

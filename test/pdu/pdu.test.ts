@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SynapseDoctorError } from '../../src/errors.js';
-import { signingKeyFromSeed, publicKeyBase64 } from '../../src/matrix/signing-key.js';
-import { decodeBase64 } from '../../src/matrix/base64.js';
+import { formatSigningKeyFile, signingKeyFromSeed, publicKeyBase64 } from '../../src/matrix/signing-key.js';
+import { decodeBase64, encodeBase64 } from '../../src/matrix/base64.js';
 import {
   pduAuth,
   pduCanonical,
@@ -12,6 +12,9 @@ import {
   pduResolve,
   pduSign,
   pduVerify,
+  looksLikePdu,
+  mergeKeyRings,
+  parseKeyRing,
   stringifyJson,
 } from '../../src/pdu/index.js';
 import { miniRoom, SPEC_SEED } from './fixtures.js';
@@ -90,12 +93,12 @@ describe('pdu sign and verify with the spec appendix vectors', () => {
     const signed = pduSign(j({ one: 1 }), sign);
     expect(pduVerify(j(signed), specKeys)).toEqual({
       ok: true,
-      signatures: [{ server: 'domain', key_id: 'ed25519:1', ok: true, reason: 'verified' }],
+      signatures: [{ server: 'domain', key_id: 'ed25519:1', ok: true, status: 'valid', reason: 'verified' }],
       missing: [],
     });
     const tampered = pduVerify(j({ ...signed, one: 2 }), specKeys);
     expect(tampered.ok).toBe(false);
-    expect(tampered.signatures[0]).toMatchObject({ ok: false, reason: 'invalid signature' });
+    expect(tampered.signatures[0]).toMatchObject({ ok: false, status: 'invalid', reason: 'invalid signature' });
   });
   it('accepts keys with validity and skips a key that expired before the event (v5+)', () => {
     const room = miniRoom('10', '!r:domain');
@@ -107,6 +110,7 @@ describe('pdu sign and verify with the spec appendix vectors', () => {
     const r = pduVerify(j(signed), expired, '10');
     expect(r.ok).toBe(false);
     expect(r.missing).toEqual(['domain']);
+    expect(r.signatures[0]!.status).toBe('expired-key');
   });
   it('requires the sender server to sign an event', () => {
     const room = miniRoom('10', '!r:other');
@@ -118,8 +122,113 @@ describe('pdu sign and verify with the spec appendix vectors', () => {
   it('treats a bad seed or key id as a usage error and a bad keys file as malformed', () => {
     expect(errorOf(() => pduSign('{}', { ...sign, seed: 'AAAA' })).code).toBe('USAGE');
     expect(errorOf(() => pduSign('{}', { ...sign, keyId: 'rsa:1' })).code).toBe('USAGE');
-    expect(errorOf(() => pduVerify('{}', '[]')).code).toBe('BAD_EVENT_JSON');
+    expect(errorOf(() => pduVerify('{}', '[1]')).code).toBe('BAD_EVENT_JSON');
+    expect(errorOf(() => pduVerify('{}', '"keys"')).code).toBe('BAD_EVENT_JSON');
     expect(errorOf(() => pduVerify('{}', j({ domain: { 'ed25519:1': 5 } }))).code).toBe('BAD_EVENT_JSON');
+    expect(errorOf(() => pduVerify('{}', j({ server_keys: {} }))).code).toBe('BAD_EVENT_JSON');
+  });
+});
+
+describe('pdu verify: an event without a room version', () => {
+  const room = miniRoom('10', '!r:domain');
+  const event = pduSign(j(room.event({ type: 'm.room.message', sender: '@u:domain', content: { body: 'hi' } })), { ...sign, roomVersion: '10' });
+  it('is refused as a usage error saying to pass --room-version (its signature covers the redacted event)', () => {
+    const e = errorOf(() => pduVerify(j(event), specKeys));
+    expect(e.code).toBe('USAGE');
+    expect(e.message).toMatch(/the input is an event .*pass --room-version/);
+    expect(e.message).not.toMatch(/\n/);
+    // the same event verifies with its room version
+    expect(pduVerify(j(event), specKeys, '10').ok).toBe(true);
+  });
+  it('recognises events by room_id and type with an event field; other objects are plain JSON', () => {
+    expect(looksLikePdu({ room_id: '!r:x', type: 'm.room.message', auth_events: [] })).toBe(true);
+    expect(looksLikePdu({ room_id: '!r:x', type: 'm.room.message', prev_events: [] })).toBe(true);
+    expect(looksLikePdu({ room_id: '!r:x', type: 'm.room.message', hashes: {} })).toBe(true);
+    expect(looksLikePdu({ room_id: '!r:x', type: 'x' })).toBe(false); // a signed object may name a room
+    expect(looksLikePdu({ type: 'm.room.message', auth_events: [] })).toBe(false);
+    expect(looksLikePdu({ room_id: 5, type: 'm.room.message', auth_events: [] })).toBe(false);
+    const plain = pduSign(j({ room_id: '!r:x', type: 'x', body: 1 }), sign);
+    expect(pduVerify(j(plain), specKeys).ok).toBe(true);
+  });
+});
+
+describe("pdu verify keys: Synapse's own formats", () => {
+  const serverKey = signingKeyFromSeed('domain', 'ed25519:new', new Uint8Array(32).fill(5));
+  const response = (fields: Record<string, unknown> = {}): Record<string, unknown> => ({
+    server_name: 'domain',
+    valid_until_ts: 2_000_000,
+    verify_keys: { 'ed25519:new': { key: publicKeyBase64(serverKey) } },
+    old_verify_keys: { 'ed25519:1': { key: publicKeyBase64(specKey), expired_ts: 1_500_000 } },
+    ...fields,
+  });
+  const served = pduSign(j(response()), { seed: encodeBase64(serverKey.seed), server: 'domain', keyId: 'ed25519:new' });
+  const event = (ts: number, key: 'spec' | 'new') => {
+    const room = miniRoom('10', '!r:domain');
+    const raw = room.event({ type: 'm.room.message', sender: '@u:domain', content: {}, origin_server_ts: ts });
+    return key === 'spec' ? pduSign(j(raw), { ...sign, roomVersion: '10' }) : pduSign(j(raw), { seed: encodeBase64(serverKey.seed), server: 'domain', keyId: 'ed25519:new', roomVersion: '10' });
+  };
+
+  it('reads a server key response (/_matrix/key/v2/server, server_keys_json.key_json): verify_keys and old_verify_keys with their validity', () => {
+    expect(JSON.parse(j(parseKeyRing(j(served))))).toEqual({
+      domain: {
+        'ed25519:new': { key: publicKeyBase64(serverKey), valid_until_ts: 2_000_000 },
+        'ed25519:1': { key: publicKeyBase64(specKey), valid_until_ts: 1_500_000 },
+      },
+    });
+    expect(pduVerify(j(event(1_900_000, 'new')), j(served), '10')).toMatchObject({ ok: true, signatures: [{ status: 'valid' }] });
+    // the old key is used for events up to its expired_ts (v5+)
+    expect(pduVerify(j(event(1_500_000, 'spec')), j(served), '10').ok).toBe(true);
+    expect(pduVerify(j(event(1_500_001, 'spec')), j(served), '10')).toMatchObject({ ok: false, signatures: [{ status: 'expired-key' }], missing: ['domain'] });
+  });
+
+  it('reads a list of responses and a notary answer {"server_keys": [...]}', () => {
+    const other = signingKeyFromSeed('other.example', 'ed25519:o', new Uint8Array(32).fill(6));
+    const otherResponse = pduSign(j({ server_name: 'other.example', valid_until_ts: 7, verify_keys: { 'ed25519:o': { key: publicKeyBase64(other) } } }), { seed: encodeBase64(other.seed), server: 'other.example', keyId: 'ed25519:o' });
+    for (const text of [j([served, otherResponse]), j({ server_keys: [served, otherResponse] })]) {
+      expect(Object.keys(parseKeyRing(text)).sort()).toEqual(['domain', 'other.example']);
+    }
+    expect(JSON.parse(j(parseKeyRing('[]')))).toEqual({});
+  });
+
+  it('refuses a response not signed by its own server, and malformed responses, as malformed input', () => {
+    expect(errorOf(() => parseKeyRing(j(response()))).message).toMatch(/^keys file: server key response \[0\]: not signed by its server "domain"/);
+    const tampered = { ...served, valid_until_ts: 9_999_999 };
+    expect(errorOf(() => parseKeyRing(j([served, tampered]))).message).toMatch(/server key response \[1\]: not signed/);
+    for (const bad of [
+      { ...served, valid_until_ts: 'soon' },
+      { ...served, verify_keys: [] },
+      { ...served, old_verify_keys: { 'ed25519:x': { key: 'AAAA' } } },
+      { verify_keys: {} },
+    ]) {
+      expect(errorOf(() => parseKeyRing(j(bad))).code).toBe('BAD_EVENT_JSON');
+    }
+    expect(errorOf(() => parseKeyRing(j([served, 5]))).message).toMatch(/server key response \[1\]: expected an object, got a number/);
+  });
+
+  it('merges two key rings, the first winning on the same key id', () => {
+    const a = parseKeyRing(j({ s: { 'ed25519:1': 'AAAA', 'ed25519:2': 'BBBB' } }));
+    const b = parseKeyRing(j({ s: { 'ed25519:1': 'CCCC' }, t: { 'ed25519:9': 'DDDD' } }));
+    expect(JSON.parse(j(mergeKeyRings(a, b)))).toEqual({ s: { 'ed25519:1': { key: 'AAAA' }, 'ed25519:2': { key: 'BBBB' } }, t: { 'ed25519:9': { key: 'DDDD' } } });
+  });
+});
+
+describe("pdu sign with Synapse's signing.key", () => {
+  const file = formatSigningKeyFile([specKey, signingKeyFromSeed('domain', 'ed25519:2', new Uint8Array(32).fill(2))]);
+  const EMPTY_SIGNATURE = 'K8280/U9SSy9IVtjBuVeLr+HpOB4BQFWbg+UZaADMtTdGYI7Geitb76LTrr5QV/7Xg4ahLwYGYZzuHGZKM5ZAQ';
+  it('signs with the first key, as Synapse does, or the one --key-id names', () => {
+    expect(pduSign('{}', { server: 'domain', signingKeyFile: file })).toEqual({ signatures: { domain: { 'ed25519:1': EMPTY_SIGNATURE } } });
+    expect(pduSign('{}', { server: 'domain', signingKeyFile: file, keyId: 'ed25519:1' })).toEqual(pduSign('{}', sign));
+    expect(Object.keys((pduSign('{}', { server: 'domain', signingKeyFile: file, keyId: 'ed25519:2' }).signatures as Record<string, object>).domain!)).toEqual(['ed25519:2']);
+  });
+  it('refuses conflicting or missing key options as usage errors, a bad file as malformed, never quoting the seed', () => {
+    expect(errorOf(() => pduSign('{}', { server: 'domain', signingKeyFile: file, keyId: 'ed25519:3' })).message).toMatch(/holds ed25519:1, ed25519:2/);
+    expect(errorOf(() => pduSign('{}', { ...sign, signingKeyFile: file })).code).toBe('USAGE');
+    expect(errorOf(() => pduSign('{}', { server: 'domain' })).code).toBe('USAGE');
+    expect(errorOf(() => pduSign('{}', { server: 'domain', seed: SPEC_SEED })).code).toBe('USAGE');
+    const bad = errorOf(() => pduSign('{}', { server: 'domain', signingKeyFile: `ed25519 1 ${SPEC_SEED} x` }));
+    expect(bad.code).toBe('BAD_EVENT_JSON');
+    expect(bad.message).toMatch(/^signing key file: line 1: /);
+    expect(bad.message).not.toContain(SPEC_SEED);
   });
 });
 

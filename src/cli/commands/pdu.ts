@@ -3,6 +3,7 @@
  * in src/pdu/. Input is a FILE argument or stdin (`-` or absent). Malformed input exits 2.
  */
 import type { Command } from 'commander';
+import { SynapseDoctorError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { readInput } from '../input.js';
 import { globalOptions } from '../options.js';
@@ -13,6 +14,19 @@ type Opts = Record<string, string | undefined>;
 
 async function pduLib(): Promise<typeof import('../../pdu/index.js')> {
   return import('../../pdu/index.js');
+}
+
+/** The keys a Synapse database stored, the database opened read-only and closed again. */
+async function keysFromDatabase(target: string): Promise<import('../../matrix/signatures.js').KeyRing> {
+  if (target === '') throw new SynapseDoctorError('USAGE', '--keys-from-db needs an SQLite path or a postgres:// URL');
+  const { openDatabase } = await import('../../store/open.js');
+  const { storedKeyRing } = await import('../../pdu/stored.js');
+  const db = await openDatabase({ db: target, write: false });
+  try {
+    return await storedKeyRing(db);
+  } finally {
+    await db.close();
+  }
 }
 
 export function registerPdu(program: Command, ctx: CliContext): void {
@@ -68,17 +82,20 @@ export function registerPdu(program: Command, ctx: CliContext): void {
 
   pdu
     .command('sign [file]')
-    .description('sign a JSON object; with --room-version, hash and sign an event')
-    .requiredOption('--seed <base64>', 'Base64 of the 32-byte ed25519 seed')
+    .description("sign a JSON object; with --room-version, hash and sign an event (key: --signing-key, Synapse's signing.key, or --seed with --key-id)")
+    .option('--signing-key <file>', "Synapse's signing.key (lines \"ed25519 VERSION SEED\"; the first key signs unless --key-id picks one)")
+    .option('--seed <base64>', 'Base64 of the 32-byte ed25519 seed (with --key-id)')
     .requiredOption('--server <name>', 'server name the signature is filed under')
-    .requiredOption('--key-id <ed25519:id>', 'key id, e.g. ed25519:a_abcd')
+    .option('--key-id <ed25519:id>', 'key id, e.g. ed25519:a_abcd')
     .option('--room-version <version>', 'treat the input as an event of this room version')
     .action(async (file: string | undefined, opts: Opts) => {
       const { pduSign, stringifyJson } = await pduLib();
+      const signingKeyFile = opts.signingKey === undefined ? undefined : await readInput(opts.signingKey, 'signing key file');
       const signed = pduSign(await readInput(file), {
-        seed: opts.seed!,
         server: opts.server!,
-        keyId: opts.keyId!,
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(signingKeyFile !== undefined ? { signingKeyFile } : {}),
+        ...(opts.keyId !== undefined ? { keyId: opts.keyId } : {}),
         ...(opts.roomVersion !== undefined ? { roomVersion: opts.roomVersion } : {}),
       });
       writeOut(stringifyJson(signed));
@@ -87,19 +104,31 @@ export function registerPdu(program: Command, ctx: CliContext): void {
   pdu
     .command('verify [file]')
     .description('verify signatures (exit 1 unless valid); with --room-version, all required servers must verify')
-    .requiredOption('--keys <file>', 'JSON {"server": {"ed25519:id": "base64 key" | {"key", "valid_until_ts"}}}')
-    .option('--room-version <version>', 'treat the input as an event of this room version')
+    .option('--keys <file>', 'keys: {"server": {"ed25519:id": "base64 key" | {"key", "valid_until_ts"}}}, a server key response (/_matrix/key/v2/server, server_keys_json.key_json) or a list of them')
+    .option('--keys-from-db <path|url>', "read the keys a Synapse database stored (server_signature_keys; SQLite path or postgres:// URL, opened read-only)")
+    .option('--room-version <version>', 'treat the input as an event of this room version (needed for events)')
     .action(async (file: string | undefined, opts: Opts, cmd: Command) => {
-      const { pduVerify } = await pduLib();
-      const keysText = await readInput(opts.keys!, 'keys file');
-      const r = pduVerify(await readInput(file), keysText, opts.roomVersion);
+      const { pduVerify, parseKeyRing, mergeKeyRings } = await pduLib();
+      if (opts.keys === undefined && opts.keysFromDb === undefined) {
+        throw new SynapseDoctorError('USAGE', 'give the keys: --keys FILE, --keys-from-db DB, or both');
+      }
+      let keys = opts.keys === undefined ? undefined : parseKeyRing(await readInput(opts.keys, 'keys file'));
+      if (opts.keysFromDb !== undefined) {
+        const stored = await keysFromDatabase(opts.keysFromDb);
+        keys = keys === undefined ? stored : mergeKeyRings(keys, stored);
+      }
+      const r = pduVerify(await readInput(file), keys!, opts.roomVersion);
       if (globalOptions(cmd).json) {
-        writeJson({ ok: r.ok, signatures: r.signatures.map((s) => ({ server: s.server, key_id: s.key_id, ok: s.ok, reason: s.reason })) });
+        writeJson({ ok: r.ok, signatures: r.signatures.map((s) => ({ server: s.server, key_id: s.key_id, ok: s.ok, status: s.status, reason: s.reason })) });
       } else {
-        const rows = r.signatures.map((s) => [s.server, s.key_id, s.reason]);
-        if (rows.length > 0) writeOut(renderTable([{ header: 'SERVER' }, { header: 'KEY' }, { header: 'RESULT' }], rows));
+        const rows = r.signatures.map((s) => [s.server, s.key_id, s.status, s.reason]);
+        if (rows.length > 0) writeOut(renderTable([{ header: 'SERVER' }, { header: 'KEY' }, { header: 'STATUS' }, { header: 'RESULT' }], rows));
         else writeOut('no signatures');
         if (r.missing.length > 0) writeOut(`missing a verified signature from: ${printable(r.missing.join(', '))}`);
+        const unknownOnly = r.missing.filter((server) => r.signatures.some((s) => s.server === server) && r.signatures.every((s) => s.server !== server || s.status === 'unknown-key'));
+        if (opts.keysFromDb !== undefined && unknownOnly.length > 0) {
+          writeOut(`no key of ${printable(unknownOnly.join(', '))} in the database (a Synapse database holds other servers' keys, not its own): give it with --keys`);
+        }
         writeOut(r.ok ? 'ok: signatures verified' : 'failed: signatures do not verify');
       }
       ctx.exitCode = r.ok ? EXIT.success : EXIT.findings;

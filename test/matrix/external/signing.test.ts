@@ -140,7 +140,7 @@ describe('signing: external vectors through the CLI', () => {
         const out = JSON.parse(r.stdout) as { ok: boolean; signatures: { server: string; key_id: string; ok: boolean; reason: string }[] };
         expect(Object.keys(out).sort()).toStrictEqual(['ok', 'signatures']);
         expect(out.ok).toBe(c.ok);
-        for (const s of out.signatures) expect(Object.keys(s).sort()).toStrictEqual(['key_id', 'ok', 'reason', 'server']);
+        for (const s of out.signatures) expect(Object.keys(s).sort()).toStrictEqual(['key_id', 'ok', 'reason', 'server', 'status']);
       } finally {
         rmSync(file, { force: true });
       }

@@ -102,6 +102,46 @@ describe('pdu library functions on hostile input', () => {
     expect(redacted.content).toEqual({});
   });
 
+  it("hostile keys in Synapse's formats (server key responses) and hostile signing.key files", () => {
+    const response = (fields: Record<string, unknown>): string => JSON.stringify({ server_name: 'a.test', valid_until_ts: 1, verify_keys: {}, ...fields });
+    const keysFiles = [
+      '{"server_name":"__proto__","valid_until_ts":1,"verify_keys":{"__proto__":{"key":"AAAA"}},"signatures":{"__proto__":{"__proto__":"x"}}}',
+      response({ verify_keys: { 'ed25519:1': { key: 5 } } }),
+      response({ verify_keys: { 'ed25519:1': 'AAAA' } }),
+      response({ old_verify_keys: [] }),
+      response({ old_verify_keys: { 'ed25519:1': { key: 'AAAA', expired_ts: 'never' } } }),
+      response({ signatures: [] }),
+      response({ signatures: { 'a.test': { 'ed25519:1': { nested: true } } } }),
+      response({ server_name: 5 }),
+      response({}).replace('"valid_until_ts":1', '"valid_until_ts":1e400'),
+      response({}).replace('"valid_until_ts":1', '"valid_until_ts":123456789012345678901234567890'),
+      `[${response({})},null,"x",[]]`,
+      '{"server_keys":[[[[]]]]}',
+      '{"server_keys":"x"}',
+      '[' + '['.repeat(5000) + ']'.repeat(5000) + ']',
+      response({ verify_keys: { ['ed25519:\u202e\u0000' + 'x'.repeat(100_000)]: { key: 'AAAA' } } }),
+    ];
+    for (const text of keysFiles) {
+      const r = outcome(() => pduVerify(goodEvent, text, '10'));
+      expect(r.ok, text.slice(0, 80)).toBe(false); // none is a self-signed response
+      expect(outcome(() => pduVerify('{}', text))).toMatchObject({ ok: false });
+    }
+    const signingKeys = [
+      '\u0000'.repeat(1000),
+      'ed25519 1 ' + 'A'.repeat(3_000_000),
+      'ed25519 \u202e\u001b[31m ' + SPEC_SEED,
+      '\ud800 \ud800 \ud800',
+      'ed25519 1 AAAA\n'.repeat(10_000),
+      '\ufeff\ufeff',
+      'ed25519\u00a01\u00a0' + SPEC_SEED,
+    ];
+    for (const text of signingKeys) {
+      const r = outcome(() => pduSign('{}', { server: 'a.test', signingKeyFile: text }));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.message).not.toContain(SPEC_SEED);
+    }
+  });
+
   it('terminal escapes and a BOM are not echoed raw', () => {
     const r = outcome(() => pduCanonical('{"a":\u001b[31mred}'));
     expect(r).toMatchObject({ ok: false, message: expect.stringContaining('\\u001b') });
