@@ -6,6 +6,7 @@
  *   npm run bench -- --events 200000 --engines sqlite,postgres [--pg postgres://…]
  *   npm run bench -- --only rejections              # rejections on 1,000,000 events, 10% in chains
  *   npm run bench -- --only unreject                # unreject --apply on a chain of 10,000 events
+ *   npm run bench -- --only import --import-events 100000 --engines sqlite,postgres
  *
  * Without --pg, PostgreSQL runs use a throw-away embedded server.
  */
@@ -14,13 +15,15 @@ import { benchAuth } from './auth-bench.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { benchLoadPostgres, benchLoadSqlite, type LoadBenchResult } from './load-bench.js';
 import { benchStateRes } from './state-res-bench.js';
+import { benchImport, type ImportBenchResult } from './import-bench.js';
 import { benchUnrejectPostgres, benchUnrejectSqlite, type UnrejectBenchResult } from './unreject-bench.js';
 import { benchRejectionsPostgres, benchRejectionsSqlite, type RejectionsBenchResult } from './rejections-bench.js';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'auth,state-res,load,rejections,unreject' },
+    only: { type: 'string', default: 'auth,state-res,load,rejections,unreject,import' },
     'chain-events': { type: 'string', default: '10000' },
+    'import-events': { type: 'string', default: '1000000' },
     'chain-rooms': { type: 'string', default: '10' },
     events: { type: 'string', default: '1000000' },
     rooms: { type: 'string', default: '100' },
@@ -125,6 +128,16 @@ if (only.has('unreject')) {
     rows.push(r);
   }
   results.unreject = rows;
+}
+
+if (only.has('import')) {
+  const events = Number(values['import-events']);
+  say(`import-history: one room of ${fmt(events)} events into a target that lacks them all, on ${values.engines}, next to a raw copy of the same rows …`);
+  const rows: ImportBenchResult[] = await benchImport(events, values.engines.split(','), async () => (values.pg ? { url: values.pg, stop: async () => undefined } : startEmbeddedPostgres()));
+  for (const r of rows) {
+    say(`  ${r.engine}: ${fmt(r.events)} events (${fmt(r.rows)} rows) in ${fmt(r.seconds, 1)} s = ${fmt(r.eventsPerSecond)} events/s (planning ${fmt(r.planSeconds, 1)} s), peak ${fmt(r.maxRssMiB)} MiB; raw copy ${fmt(r.rawSeconds, 1)} s = ${fmt(r.rawEventsPerSecond)} events/s; ratio ${fmt(r.eventsPerSecond / r.rawEventsPerSecond, 2)} (target ≥ 0.5, < 500 MB)`);
+  }
+  results.import = rows;
 }
 
 if (values.json) console.log(JSON.stringify(results, null, 2));

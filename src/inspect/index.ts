@@ -1,4 +1,4 @@
 /** The `inspect` capability: what is in a Synapse database, as plain data. */
 export { inspectDatabase, eventTime } from './inspect-database.js';
 export type { InspectOptions, InspectTarget } from './inspect-database.js';
-export type { EventTime, InspectReport, RoomReport } from './report.js';
+export type { EventTime, Finding, FindingId, InspectReport, IntegrityCheck, NonStateAuthCheck, RoomReport } from './report.js';

@@ -11,6 +11,7 @@ import { hasTable } from '../store/introspect.js';
 import type { SchemaInfo } from '../store/schema-version.js';
 import {
   countRejections,
+  findBackwardExtremityCounts,
   findCurrentStateJson,
   findEventStats,
   findForwardExtremityCounts,
@@ -20,8 +21,10 @@ import {
   iterateJoinedMembers,
   iterateSoftFailedCandidates,
   roomExists,
+  runQuickCheck,
 } from '../store/readers/inspect.js';
-import type { EventTime, InspectReport, RoomReport } from './report.js';
+import { findRoomFindings, integrityFinding } from './findings.js';
+import type { EventTime, Finding, InspectReport, IntegrityCheck, RoomReport } from './report.js';
 
 export interface InspectTarget {
   main: ReadEngine;
@@ -31,7 +34,19 @@ export interface InspectTarget {
 export interface InspectOptions {
   /** Only this room; ROOM_NOT_FOUND when the database does not know it. */
   roomId?: string;
+  /** Report only the first N rooms (in the report's order); the totals still cover all. */
+  limit?: number;
+  /** Also run the engine's structural check (SQLite PRAGMA quick_check); a failure is a finding. */
+  check?: boolean;
+  /**
+   * Events read for the JSON check of non-state events, per room and in all (default 50,000 and
+   * 200,000; see findings.ts). For tests and tuning.
+   */
+  authJsonWindow?: { room: number; total: number };
 }
+
+/** Problems of the integrity check kept in the report. */
+const INTEGRITY_PROBLEMS = 10;
 
 function emptyRoom(roomId: string): RoomReport {
   return {
@@ -46,6 +61,12 @@ function emptyRoom(roomId: string): RoomReport {
     forward_extremities: 0,
     oldest_event: null,
     newest_event: null,
+    outliers: { total: 0, negative_stream_ordering: 0 },
+    backward_extremities: 0,
+    oldest_timeline_event: null,
+    newest_timeline_event: null,
+    findings: [],
+    non_state_auth_check: null,
   };
 }
 
@@ -106,6 +127,9 @@ export async function inspectDatabase(target: InspectTarget, options: InspectOpt
     r.events = s.events;
     r.oldest_event = eventTime(s.oldest_ts);
     r.newest_event = eventTime(s.newest_ts);
+    r.outliers = { total: s.outliers, negative_stream_ordering: s.outliers_negative };
+    r.oldest_timeline_event = eventTime(s.timeline_oldest_ts);
+    r.newest_timeline_event = eventTime(s.timeline_newest_ts);
     r.rejection_disagreements.only_in_events = s.with_rejection_reason; // minus matches below
   }
 
@@ -128,6 +152,14 @@ export async function inspectDatabase(target: InspectTarget, options: InspectOpt
   }
 
   for (const x of await findForwardExtremityCounts(engine, roomId)) room(x.room_id).forward_extremities = x.n;
+  if (await hasTable(engine, 'event_backward_extremities')) {
+    for (const x of await findBackwardExtremityCounts(engine, roomId)) room(x.room_id).backward_extremities = x.n;
+  }
+  for (const [id, f] of await findRoomFindings(engine, target.schema.capabilities, roomId, options.authJsonWindow)) {
+    const r = room(id);
+    r.findings = f.findings;
+    r.non_state_auth_check = f.nonStateAuthCheck;
+  }
 
   for await (const m of iterateJoinedMembers(engine, roomId)) {
     const r = room(String(m.room_id));
@@ -150,10 +182,14 @@ export async function inspectDatabase(target: InspectTarget, options: InspectOpt
     }
   }
 
-  const list = [...rooms.values()].sort((a, b) => (a.room_id < b.room_id ? -1 : a.room_id > b.room_id ? 1 : 0));
+  const list = [...rooms.values()].sort(byFindingsThenSize);
   for (const r of list) r.joined_members.by_server = sortedRecord(r.joined_members.by_server);
   for (const r of list) r.rejected_events.by_reason = sortedRecord(r.rejected_events.by_reason);
   const pending = target.schema.backgroundUpdates.map((u) => u.update_name);
+  const integrity = options.check ? await integrityCheck(engine) : null;
+  const databaseFindings: Finding[] = integrity?.ok === false ? [integrityFinding(integrity.problems)] : [];
+  const limit = options.limit === undefined ? list.length : Math.max(0, Math.floor(options.limit));
+  const shown = list.slice(0, limit);
   return {
     format: 1,
     database: {
@@ -168,9 +204,40 @@ export async function inspectDatabase(target: InspectTarget, options: InspectOpt
       events: list.reduce((sum, r) => sum + r.events, 0),
       rejected_events:
         roomId === undefined && withTable ? await countRejections(engine) : list.reduce((s, r) => s + r.rejected_events.total, 0),
+      findings: databaseFindings.length + list.reduce((s, r) => s + r.findings.length, 0),
+      rooms_with_findings: list.filter((r) => r.findings.length > 0).length,
     },
-    rooms: list,
+    integrity_check: integrity,
+    findings: databaseFindings,
+    rooms: shown,
+    rooms_omitted: list.length - shown.length,
   };
+}
+
+const affected = (r: RoomReport): number => r.findings.reduce((s, f) => s + f.count, 0);
+
+/** Rooms with more findings first, then those whose findings concern more events, then bigger rooms. */
+function byFindingsThenSize(a: RoomReport, b: RoomReport): number {
+  return (
+    b.findings.length - a.findings.length ||
+    affected(b) - affected(a) ||
+    b.events - a.events ||
+    (a.room_id < b.room_id ? -1 : a.room_id > b.room_id ? 1 : 0)
+  );
+}
+
+async function integrityCheck(engine: InspectTarget['main']): Promise<IntegrityCheck> {
+  const problems = await runQuickCheck(engine, INTEGRITY_PROBLEMS);
+  if (problems === undefined) {
+    return {
+      applicable: false,
+      method: null,
+      ok: null,
+      problems: [],
+      note: `${engine.kind} has no PRAGMA quick_check (an SQLite check); it checks its own pages (data checksums, pg_amcheck)`,
+    };
+  }
+  return { applicable: true, method: 'PRAGMA quick_check', ok: problems.length === 0, problems, note: null };
 }
 
 /** Keys sorted; Object.fromEntries defines own properties, so a key "__proto__" stays data. */

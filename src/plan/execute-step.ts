@@ -11,6 +11,11 @@ import type { JournalEntry } from './journal.js';
 import { insertBatches, type InsertStep, type Scope, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
 import { groupJournalRows, sameRows, type JournalRow } from './row-codec.js';
 import { inPlaceRestore } from './restore-rows.js';
+import { ROW_KEYS, UNIQUE_ROW_KEYS } from '../store/writers/synapse-rows.js';
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((c) => b.includes(c));
+}
 import { keyScope, readScope, scopeCondition, scopeToJson, splitScope } from './scope.js';
 
 const INSERT_BATCH = 2000;
@@ -53,7 +58,9 @@ async function runInsert(tx: WriteSession, step: InsertStep, sink: StepSink): Pr
       sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after });
     } else if (sink.journal) {
       const scope = keyScope(step.columns, step.key, batch);
-      const before = await readScope(tx, step.table, scope);
+      // on a unique key an insert meets no existing row (it would fail): nothing to read before
+      const unique = UNIQUE_ROW_KEYS.has(step.table) && sameColumns(step.key, ROW_KEYS[step.table] ?? []);
+      const before = unique ? [] : await readScope(tx, step.table, scope);
       await tx.insertMany(step.table, step.columns, batch, step.expressions);
       const after = await readScope(tx, step.table, scope);
       sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after });

@@ -235,7 +235,7 @@ describe.skipIf(!existsSync(REAL))('real Synapse 1.67 (dev-chain P, read-only): 
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ allowed: false, rule: '2.3' });
     // with PL #4 taken as accepted, it fails on its own merits (rick has power 0)
-    const accepted = JSON.stringify(list.map((e) => ('rejected' in e ? (e as { event: object }).event : e)));
+    const accepted = JSON.stringify(list.map((e) => ('rejected' in e ? (e as unknown as { event: object }).event : e)));
     const own = await runCli(['pdu', 'auth', '--room-version', '10', '--event', await save(ev.stdout), '--auth-events', await save(accepted), '--json']);
     expect(own.code).toBe(1);
     expect(JSON.parse(own.stdout).rule).not.toBe('2.3');

@@ -26,7 +26,7 @@ for (const engine of ENGINES) {
         expect(report.background_updates.pending).toBe(fresh.db.schema.backgroundUpdates.length);
         const rejected = Object.values(want.rejectedByReason).reduce((a, b) => a + b, 0);
         expect(rejected).toBeGreaterThan(0);
-        expect(report.totals).toEqual({ rooms: 1, events: want.events, rejected_events: rejected });
+        expect(report.totals).toEqual({ rooms: 1, events: want.events, rejected_events: rejected, findings: 0, rooms_with_findings: 0 });
         const [room] = report.rooms;
         expect(room).toMatchObject({
           room_id: scenario.roomId,
@@ -93,7 +93,7 @@ for (const engine of ENGINES) {
     it('reports the room with no rejections and its members per server', async () => {
       const want = expectedRoom(healthy);
       const report = await inspectDatabase(fresh.db);
-      expect(report.totals).toEqual({ rooms: 1, events: want.events, rejected_events: 0 });
+      expect(report.totals).toEqual({ rooms: 1, events: want.events, rejected_events: 0, findings: 0, rooms_with_findings: 0 });
       const room = report.rooms[0];
       expect(room.room_id).toBe(healthy.roomId);
       expect(room.joined_members.by_server).toEqual(want.joinedByServer);

@@ -87,6 +87,12 @@ export interface EngineHooks {
   findOtherUsers(): Promise<{ evidence: string[]; notes: string[] }>;
   /** Online backup to `path` (only when capabilities.onlineBackup). */
   backup(path: string): Promise<void>;
+  /**
+   * The engine's own quick structural check of the database, where it has one (SQLite
+   * `PRAGMA quick_check`): at most `max` problems, none when the check passes. Absent where there is
+   * no such check (PostgreSQL). Read-only; `inspect --check` runs it.
+   */
+  quickCheck?(max: number): Promise<string[]>;
 }
 
 export interface Introspector {

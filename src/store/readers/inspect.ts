@@ -4,8 +4,15 @@
  * computed in JS. `roomId` narrows every statement to one room through the room_id indexes.
  *
  * Counts come back as numbers (PostgreSQL returns bigint aggregates as strings; Number() them).
+ *
+ * The findings' statements are driven from small tables (rejections, current state, extremities)
+ * through unique indexes, or read one bounded range of a room's stream index; the one full pass is
+ * over event_auth (state events only), probing rejections by its unique index for each row.
+ * "Rejected" is the rejections table, or events.rejection_reason where the schema has no such table
+ * (`caps.rejectionsTable`), as in readers/rejections.ts.
  */
-import type { ReadEngine } from '../engine/engine.js';
+import type { Engine, ReadEngine } from '../engine/engine.js';
+import type { SchemaCapabilities } from '../schema-version.js';
 
 export interface RoomRow {
   room_id: string;
@@ -19,6 +26,13 @@ export interface EventStatsRow {
   with_rejection_reason: number;
   oldest_ts: number | null;
   newest_ts: number | null;
+  /** events.outlier set: state or auth events stored without their place in the timeline. */
+  outliers: number;
+  /** Outliers with a negative stream ordering (persisted as backfilled, as a join's state is). */
+  outliers_negative: number;
+  /** The time range of the non-outlier (timeline) events only. */
+  timeline_oldest_ts: number | null;
+  timeline_newest_ts: number | null;
 }
 
 export interface RejectionStatsRow {
@@ -58,7 +72,11 @@ export async function findEventStats(engine: ReadEngine, roomId?: string): Promi
   const rows = await engine.query<Record<string, unknown>>(
     `SELECT room_id, COUNT(*) AS events,
             SUM(CASE WHEN rejection_reason IS NOT NULL THEN 1 ELSE 0 END) AS with_rejection_reason,
-            MIN(origin_server_ts) AS oldest_ts, MAX(origin_server_ts) AS newest_ts
+            MIN(origin_server_ts) AS oldest_ts, MAX(origin_server_ts) AS newest_ts,
+            SUM(CASE WHEN outlier THEN 1 ELSE 0 END) AS outliers,
+            SUM(CASE WHEN outlier AND stream_ordering < 0 THEN 1 ELSE 0 END) AS outliers_negative,
+            MIN(CASE WHEN outlier THEN NULL ELSE origin_server_ts END) AS timeline_oldest_ts,
+            MAX(CASE WHEN outlier THEN NULL ELSE origin_server_ts END) AS timeline_newest_ts
        FROM ${table}${f.sql}
       GROUP BY room_id`,
     f.params,
@@ -69,6 +87,10 @@ export async function findEventStats(engine: ReadEngine, roomId?: string): Promi
     with_rejection_reason: num(r.with_rejection_reason),
     oldest_ts: numOrNull(r.oldest_ts),
     newest_ts: numOrNull(r.newest_ts),
+    outliers: num(r.outliers),
+    outliers_negative: num(r.outliers_negative),
+    timeline_oldest_ts: numOrNull(r.timeline_oldest_ts),
+    timeline_newest_ts: numOrNull(r.timeline_newest_ts),
   }));
 }
 
@@ -174,4 +196,199 @@ export async function roomExists(engine: ReadEngine, roomId: string): Promise<bo
   if (a) return true;
   const b = await engine.queryOne('SELECT 1 AS one FROM events WHERE room_id = ? LIMIT 1', [roomId]);
   return b !== undefined;
+}
+
+export async function findBackwardExtremityCounts(engine: ReadEngine, roomId?: string): Promise<{ room_id: string; n: number }[]> {
+  const f = roomFilter(roomId, 'room_id', 'WHERE');
+  const rows = await engine.query<Record<string, unknown>>(
+    `SELECT room_id, COUNT(*) AS n FROM event_backward_extremities${f.sql} GROUP BY room_id`,
+    f.params,
+  );
+  return rows.map((r) => ({ room_id: String(r.room_id), n: num(r.n) }));
+}
+
+type Caps = Pick<SchemaCapabilities, 'rejectionsTable' | 'stateEventsTable'>;
+
+/** An event a finding names: its room, id and stream ordering (to sample the earliest). */
+export interface FindingEventRow {
+  room_id: string;
+  event_id: string;
+  stream_ordering: number;
+}
+
+function findingRow(r: Record<string, unknown>): FindingEventRow {
+  return { room_id: String(r.room_id), event_id: String(r.event_id), stream_ordering: num(r.stream_ordering) };
+}
+
+/**
+ * Rejected events that are still in current_state_events. With the rejections table: driven from
+ * it (CROSS JOIN fixes SQLite's join order) through current_state_events' unique event_id index.
+ * Without it: the current state (one row per state key) probing events by id.
+ */
+export function iterateRejectedInCurrentState(engine: ReadEngine, caps: Caps, roomId?: string): AsyncIterable<FindingEventRow> {
+  const f = roomFilter(roomId, 'c.room_id', 'AND');
+  const sql = caps.rejectionsTable
+    ? `SELECT c.room_id, c.event_id, e.stream_ordering
+         FROM rejections rj CROSS JOIN current_state_events c LEFT JOIN events e ON e.event_id = c.event_id
+        WHERE c.event_id = rj.event_id${f.sql}`
+    : `SELECT c.room_id, c.event_id, e.stream_ordering
+         FROM current_state_events c CROSS JOIN events e
+        WHERE e.event_id = c.event_id AND e.rejection_reason IS NOT NULL${f.sql}`;
+  return mapRows(engine.iterate<Record<string, unknown>>(sql, f.params, 5000), findingRow);
+}
+
+/** An event citing a rejected one (`auth_id`) among its auth events. */
+export interface CitingRow extends FindingEventRow {
+  auth_id: string;
+  /** Whether the citing event is rejected too (the caller keeps the accepted ones). */
+  rejected: boolean;
+}
+
+/**
+ * State events whose event_auth rows cite a rejected event, ordered by (room, event) so an event
+ * citing several comes in adjacent rows. event_auth is written for every state event (rejected ones
+ * too) and has no index on auth_id, so this is one pass over it joined to the rejected events
+ * (SQLite: probing rejections' unique index per row; PostgreSQL: a hash join); only the matches
+ * look up their stream ordering and status (subqueries in the select list, so no planner runs them
+ * over all of event_auth; an aggregate, so PostgreSQL probes the index instead of hashing the whole
+ * rejections table a second time) and are sorted.
+ */
+export function iterateStateEventsCitingRejected(engine: ReadEngine, caps: Caps, roomId?: string): AsyncIterable<CitingRow> {
+  const f = roomFilter(roomId, 'ea.room_id', 'AND');
+  const sql = caps.rejectionsTable
+    ? `SELECT ea.room_id, ea.event_id, ea.auth_id,
+              (SELECT e.stream_ordering FROM events e WHERE e.event_id = ea.event_id) AS stream_ordering,
+              (SELECT COUNT(*) FROM rejections r2 WHERE r2.event_id = ea.event_id) AS rejected
+         FROM event_auth ea CROSS JOIN rejections rj
+        WHERE rj.event_id = ea.auth_id${f.sql}
+        ORDER BY ea.room_id, ea.event_id`
+    : `SELECT ea.room_id, ea.event_id, ea.auth_id, e.stream_ordering,
+              CASE WHEN e.rejection_reason IS NULL THEN 0 ELSE 1 END AS rejected
+         FROM event_auth ea CROSS JOIN events x CROSS JOIN events e
+        WHERE x.event_id = ea.auth_id AND x.rejection_reason IS NOT NULL AND e.event_id = ea.event_id${f.sql}
+        ORDER BY ea.room_id, ea.event_id`;
+  return mapRows(engine.iterate<Record<string, unknown>>(sql, f.params, 5000), (r) => ({
+    ...findingRow(r),
+    auth_id: String(r.auth_id),
+    rejected: num(r.rejected) === 1,
+  }));
+}
+
+/**
+ * Rejected state events that were accepted once: they still have the rows Synapse writes only for
+ * accepted events (event_edges; research notes §3.4), or sit in the current state, or are a create
+ * event (which has no prev events, hence no edges). A state event rejected on arrival has none of
+ * these, and nothing accepted can cite it: every event citing it is rejected too (auth rule 2.3).
+ * Driven from rejections (state_events before the big events table); the tests are in the select
+ * list, so they run for the rejected state events only, and the caller keeps `once_accepted` rows.
+ * Without the rejections table, one pass over events.
+ */
+export async function findOnceAcceptedRejectedStateEvents(engine: ReadEngine, caps: Caps, roomId?: string): Promise<FindingEventRow[]> {
+  const onceAccepted = (t: string): string => `${t}.type = 'm.room.create'
+            OR EXISTS (SELECT 1 FROM event_edges ed WHERE ed.event_id = ${t}.event_id)
+            OR EXISTS (SELECT 1 FROM current_state_events c WHERE c.event_id = ${t}.event_id)`;
+  let sql: string;
+  let params: string[];
+  if (caps.rejectionsTable && caps.stateEventsTable) {
+    const f = roomFilter(roomId, 's.room_id', 'AND');
+    params = f.params;
+    sql = `SELECT s.room_id, s.event_id,
+                  CASE WHEN ${onceAccepted('s')} THEN 1 ELSE 0 END AS once_accepted,
+                  (SELECT e.stream_ordering FROM events e WHERE e.event_id = s.event_id) AS stream_ordering
+             FROM rejections rj CROSS JOIN state_events s
+            WHERE s.event_id = rj.event_id${f.sql}`;
+  } else {
+    const f = roomFilter(roomId, 'e.room_id', 'AND');
+    params = f.params;
+    const from = caps.rejectionsTable ? 'rejections rj CROSS JOIN events e' : 'events e';
+    const rejected = caps.rejectionsTable ? 'e.event_id = rj.event_id' : 'e.rejection_reason IS NOT NULL';
+    sql = `SELECT e.room_id, e.event_id, 1 AS once_accepted, e.stream_ordering FROM ${from}
+            WHERE ${rejected} AND e.state_key IS NOT NULL AND (${onceAccepted('e')})${f.sql}`;
+  }
+  const rows = await engine.query<Record<string, unknown>>(sql, params);
+  return rows.filter((r) => num(r.once_accepted) === 1).map(findingRow);
+}
+
+/** One event of a room's stream range: whether it is accepted and not a state event. */
+export interface RangeEventRow {
+  event_id: string;
+  stream_ordering: number;
+  accepted: boolean;
+  non_state: boolean;
+}
+
+/**
+ * At most `limit` events of one room from stream ordering `from` on, in stream order: one bounded
+ * range scan of events_room_stream, each row probing rejections by its unique index.
+ */
+export async function findRoomStreamRange(engine: ReadEngine, caps: Caps, roomId: string, from: number, limit: number): Promise<RangeEventRow[]> {
+  const rejected = caps.rejectionsTable ? 'rj.event_id IS NOT NULL' : 'e.rejection_reason IS NOT NULL';
+  const join = caps.rejectionsTable ? 'LEFT JOIN rejections rj ON rj.event_id = e.event_id' : '';
+  const rows = await engine.query<Record<string, unknown>>(
+    `SELECT e.event_id, e.stream_ordering,
+            CASE WHEN ${rejected} THEN 0 ELSE 1 END AS accepted,
+            CASE WHEN e.state_key IS NULL THEN 1 ELSE 0 END AS non_state
+       FROM events e ${join}
+      WHERE e.room_id = ? AND e.stream_ordering >= ?
+      ORDER BY e.stream_ordering
+      LIMIT ?`,
+    [roomId, from, Math.max(0, Math.floor(limit))],
+  );
+  return rows.map((r) => ({
+    event_id: String(r.event_id),
+    stream_ordering: num(r.stream_ordering),
+    accepted: num(r.accepted) === 1,
+    non_state: num(r.non_state) === 1,
+  }));
+}
+
+/** event_json.json of some events, by id (batches of 500 through event_json's unique index). */
+export async function findEventJsonByIds(engine: ReadEngine, ids: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await engine.query<{ event_id: string; json: unknown }>(
+      `SELECT event_id, json FROM event_json WHERE event_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const r of rows) out.set(String(r.event_id), typeof r.json === 'string' ? r.json : Buffer.from(r.json as Uint8Array).toString('utf8'));
+  }
+  return out;
+}
+
+/** A forward extremity whose event is rejected or an outlier. */
+export interface BadExtremityRow extends FindingEventRow {
+  rejected: boolean;
+  outlier: boolean;
+}
+
+/** Forward extremities (a few per room) whose event is rejected or an outlier, probing by id. */
+export function iterateBadForwardExtremities(engine: ReadEngine, caps: Caps, roomId?: string): AsyncIterable<BadExtremityRow> {
+  const f = roomFilter(roomId, 'x.room_id', 'AND');
+  const rejected = caps.rejectionsTable ? 'rj.event_id IS NOT NULL' : 'e.rejection_reason IS NOT NULL';
+  const join = caps.rejectionsTable ? 'LEFT JOIN rejections rj ON rj.event_id = x.event_id' : '';
+  const sql = `SELECT x.room_id, x.event_id, e.stream_ordering,
+                      CASE WHEN ${rejected} THEN 1 ELSE 0 END AS rejected,
+                      CASE WHEN e.outlier THEN 1 ELSE 0 END AS outlier
+                 FROM event_forward_extremities x JOIN events e ON e.event_id = x.event_id ${join}
+                WHERE (${rejected} OR e.outlier)${f.sql}`;
+  return mapRows(engine.iterate<Record<string, unknown>>(sql, f.params, 5000), (r) => ({
+    ...findingRow(r),
+    rejected: num(r.rejected) === 1,
+    outlier: num(r.outlier) === 1,
+  }));
+}
+
+/**
+ * The engine's structural check (SQLite `PRAGMA quick_check`, through the engine's hook): the
+ * first `max` problems (none: it passed), or undefined where the engine has no such check.
+ */
+export async function runQuickCheck(engine: ReadEngine, max: number): Promise<string[] | undefined> {
+  const hooks = (engine as Partial<Engine>).hooks;
+  if (hooks?.quickCheck === undefined) return undefined;
+  return hooks.quickCheck(max);
+}
+
+async function* mapRows<T, U>(rows: AsyncIterable<T>, fn: (row: T) => U): AsyncIterable<U> {
+  for await (const row of rows) yield fn(row);
 }

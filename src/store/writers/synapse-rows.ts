@@ -80,6 +80,17 @@ export const ROW_KEYS: Readonly<Record<string, readonly string[]>> = {
   event_failed_pull_attempts: ['room_id', 'event_id'],
 };
 
+/**
+ * Tables whose ROW_KEYS columns are a unique key in Synapse's schema (a primary key or UNIQUE
+ * index): an insert there can only create rows, never meet existing ones (it would fail), so the
+ * journal needs no before-image.
+ */
+export const UNIQUE_ROW_KEYS: ReadonlySet<string> = new Set([
+  'rooms', 'events', 'event_json', 'state_events', 'rejections', 'event_to_state_groups', 'room_memberships', 'event_relations',
+  'redactions', 'state_groups', 'current_state_events', 'local_current_membership', 'event_forward_extremities', 'ex_outlier_stream',
+  'room_depth', 'threads', 'stream_positions', 'users', 'room_stats_state', 'room_stats_current', 'event_failed_pull_attempts',
+]);
+
 export function rowKey(table: string): readonly string[] {
   const key = ROW_KEYS[table];
   if (!key) throw new Error(`no row key known for table ${table}; add it to ROW_KEYS`);

@@ -11,6 +11,9 @@
  * cleaning up (closing a cursor, rolling back) is reported with the error that caused it.
  */
 import pg from 'pg';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
 import { SynapseDoctorError } from '../../../errors.js';
 import type { CompiledStatement, Engine, EngineCapabilities, EngineHooks, Introspector, Row, SqlValue, Statement, WriteSession } from '../engine.js';
 import { toStatement } from '../engine.js';
@@ -65,6 +68,18 @@ function bind(params: readonly SqlValue[] | undefined): unknown[] {
     if (p instanceof Uint8Array && !Buffer.isBuffer(p)) return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
     return p;
   });
+}
+
+/** Rows from which on insertMany streams them with COPY … FROM STDIN instead of INSERTs. */
+const COPY_FROM_ROWS = 200;
+
+/** One value in COPY's text format (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2). */
+function copyText(v: SqlValue): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (v instanceof Uint8Array) return `\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+  return String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
 }
 
 export interface PostgresEngineOptions {
@@ -198,6 +213,10 @@ export class PostgresEngine implements Engine {
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[], expressions?: readonly string[]): Promise<void> {
     if (rows.length === 0) return;
     const width = columns.length;
+    if (rows.length >= COPY_FROM_ROWS && (expressions ?? []).every((e) => e === '?')) {
+      await this.copyRows(table, columns, rows);
+      return;
+    }
     const perStatement = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(PG_MAX_PARAMS / width)));
     const head = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES `;
     await this.transaction(async () => {
@@ -219,6 +238,30 @@ export class PostgresEngine implements Engine {
         await this.raw(head + tuples.join(', '), bind(values as SqlValue[]));
       }
     });
+  }
+
+  /** Bulk rows with COPY … FROM STDIN (text format), inside the running transaction. */
+  private async copyRows(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    if (this.connectionError) throw mapPostgresError(this.connectionError, this.description);
+    const width = columns.length;
+    function* lines(): Generator<string> {
+      let buf = '';
+      for (const row of rows) {
+        if (row.length !== width) throw new RangeError(`insertMany(${table}): row has ${row.length} values, expected ${width}`);
+        buf += row.map(copyText).join('\t') + '\n';
+        if (buf.length > 1 << 16) {
+          yield buf;
+          buf = '';
+        }
+      }
+      if (buf) yield buf;
+    }
+    const sql = `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`;
+    try {
+      await pipeline(Readable.from(lines()), this.client.query(copyFrom(sql)));
+    } catch (e) {
+      throw mapPostgresError(e, this.description);
+    }
   }
 
   async exec(sql: string): Promise<void> {
@@ -255,10 +298,18 @@ export class PostgresEngine implements Engine {
     return result;
   }
 
-  /** A session-level advisory lock on one fixed key, tried once: a second writer fails at once. */
+  /**
+   * A session-level advisory lock on one fixed key. A second writer fails within about a second:
+   * tried a few times, because the session of a synapse-doctor killed a moment ago holds the lock
+   * until the server notices its client is gone.
+   */
   private async lockAdvisory(): Promise<() => Promise<void>> {
-    const row = await this.queryOne<{ ok: boolean }>('SELECT pg_try_advisory_lock(?::bigint) AS ok', [ADVISORY_LOCK_KEY]);
-    if (!row?.ok) {
+    let ok = false;
+    for (let attempt = 0; attempt < 5 && !ok; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 250));
+      ok = (await this.queryOne<{ ok: boolean }>('SELECT pg_try_advisory_lock(?::bigint) AS ok', [ADVISORY_LOCK_KEY]))?.ok === true;
+    }
+    if (!ok) {
       throw new SynapseDoctorError('LOCK_HELD', `another synapse-doctor is writing to ${this.description}`, {
         hint: 'Wait for it to finish; the lock is released when its session ends.',
       });

@@ -84,7 +84,25 @@ export class SqliteEngine implements Engine {
           throw mapSqliteError(e, this.path);
         }
       },
+      quickCheck: async (max) => this.quickCheck(max),
     };
+  }
+
+  /**
+   * `PRAGMA quick_check(N)`: one row "ok", or up to N rows each naming a problem. Damage bad enough
+   * that the pragma itself fails (SQLITE_CORRUPT) is reported as the one problem found.
+   */
+  private quickCheck(max: number): string[] {
+    const n = Math.max(1, Math.floor(max));
+    try {
+      const rows = this.handle.pragma(`quick_check(${n})`) as Record<string, unknown>[];
+      const found = rows.map((r) => String(Object.values(r)[0]));
+      return found.length === 1 && found[0] === 'ok' ? [] : found.slice(0, n);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return [`quick_check stopped: ${(e as Error).message}`];
+      this.fail(e);
+    }
   }
 
   private fail(e: unknown): never {
