@@ -74,16 +74,64 @@ async function writeSqlFile(path: string, plan: Plan, db: SynapseDatabase): Prom
   }
 }
 
-function progressLine(g: GlobalOptions): ((p: ApplyProgress) => void) | undefined {
-  if (g.json || !process.stderr.isTTY) return undefined;
-  let last = 0;
-  return (p) => {
-    const now = Date.now();
-    if (p.phase === 'step' && now - last < 100) return;
-    last = now;
-    const what = p.phase === 'step' && p.step ? `step ${p.index + 1}/${p.total} ${stepTarget(p.step)} ${p.rows} rows` : p.phase;
-    process.stderr.write(`\r\x1b[2Ksynapse-doctor: ${what}`);
-    if (p.phase === 'commit') process.stderr.write('\r\x1b[2K');
+/** Rows a plan writes, as far as known before it runs (what the progress bar counts to). */
+function plannedRows(plan: Plan): number {
+  let n = 0;
+  for (const st of plan.steps) {
+    if (st.kind === 'insert') n += st.count;
+    else if (st.kind === 'statement') n += st.rowsExpected ?? 1;
+    else if (st.kind === 'restore') n += st.rows.length + st.expect.length;
+    else n += 1;
+  }
+  return Math.max(n, 1);
+}
+
+/**
+ * Progress while applying, on stderr: a bar with rate and ETA on a terminal (cli-progress), plain
+ * lines every few seconds otherwise; nothing with --json.
+ */
+async function progressReporter(g: GlobalOptions, plan: Plan): Promise<{ onProgress?: (p: ApplyProgress) => void; stop(): void }> {
+  if (g.json) return { stop: () => undefined };
+  const total = plannedRows(plan);
+  let finished = 0; // rows of steps already done
+  let current = { index: -1, rows: 0 };
+  const done = (p: ApplyProgress): number => {
+    if (p.phase !== 'step') return finished + current.rows;
+    if (p.index !== current.index) {
+      finished += current.rows;
+      current = { index: p.index, rows: 0 };
+    }
+    current.rows = p.rows;
+    return Math.min(finished + current.rows, total);
+  };
+  if (process.stderr.isTTY) {
+    const { SingleBar, Presets } = await import('cli-progress');
+    const bar = new SingleBar({ format: 'synapse-doctor {bar} {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | {what}', stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50 }, Presets.shades_classic);
+    const started = Date.now();
+    bar.start(total, 0, { rate: 0, what: 'starting' });
+    return {
+      onProgress: (p) => {
+        const value = done(p);
+        const rate = Math.round(value / Math.max((Date.now() - started) / 1000, 0.001));
+        bar.update(value, { rate, what: p.phase === 'step' && p.step ? stepTarget(p.step) : p.phase });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  const started = Date.now();
+  let last = started;
+  return {
+    onProgress: (p) => {
+      const value = done(p);
+      const now = Date.now();
+      if (now - last < 5000) return; // quick runs print nothing
+      last = now;
+      const seconds = (now - started) / 1000;
+      const rate = value / Math.max(seconds, 0.001);
+      const eta = rate > 0 ? Math.round((total - value) / rate) : 0;
+      process.stderr.write(`synapse-doctor: ${value}/${total} rows (${((100 * value) / total).toFixed(1)}%), ${Math.round(rate)} rows/s, about ${eta} s left\n`);
+    },
+    stop: () => undefined,
   };
 }
 
@@ -109,14 +157,19 @@ export async function runPlan(
   const { applyPlan } = await import('../plan/apply.js');
   const journal = po.journal !== undefined ? resolve(po.journal) : defaultJournalPath(db, plan);
   const backup = po.backup && db.main.capabilities.onlineBackup ? defaultBackupPath(db) : undefined;
-  const onProgress = progressLine(g);
-  const result = await applyPlan(db, plan, {
-    journal,
-    force: g.force,
-    ...(backup !== undefined ? { backup } : {}),
-    ...(onProgress ? { onProgress } : {}),
-    ...(extra.transactions ? { transactions: extra.transactions } : {}),
-  });
+  const progress = await progressReporter(g, plan);
+  let result: ApplyResult;
+  try {
+    result = await applyPlan(db, plan, {
+      journal,
+      force: g.force,
+      ...(backup !== undefined ? { backup } : {}),
+      ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+      ...(extra.transactions ? { transactions: extra.transactions } : {}),
+    });
+  } finally {
+    progress.stop();
+  }
   await extra.afterApply?.(result);
   if (extra.quiet) return result;
   if (g.json) {

@@ -54,7 +54,10 @@ export function parsePostgresUrl(url: string): URL | undefined {
 
 /** Why a postgres:// URL cannot be used (unparsable, a bad port), or undefined when it can. */
 export function postgresUrlProblem(url: string): string | undefined {
-  const portText = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i.exec(url)?.[1];
+  // host[:port] is what follows the authority's last '@' (a password may hold ':' but not '@' unencoded)
+  const authority = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#]/)[0] ?? '';
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  const portText = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort)?.[1];
   const u = parsePostgresUrl(url);
   const port = portText ?? u?.searchParams.get('port') ?? undefined;
   if (port !== undefined && port !== '' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {

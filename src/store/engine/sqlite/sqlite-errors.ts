@@ -2,7 +2,7 @@
  * SQLite driver errors as SynapseDoctorErrors (the original kept as `cause`). The engine maps every
  * failure of every call through here, so no caller sees a raw better-sqlite3 error.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SynapseDoctorError, isSynapseDoctorError } from '../../../errors.js';
 
@@ -16,6 +16,15 @@ function inWalMode(path: string): boolean {
     } finally {
       closeSync(fd);
     }
+  } catch {
+    return false;
+  }
+}
+
+function writableDirectory(path: string): boolean {
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return true;
   } catch {
     return false;
   }
@@ -38,7 +47,7 @@ export function mapSqliteError(e: unknown, path: string): SynapseDoctorError {
     });
   }
   // Reading a WAL-mode database needs its -wal and -shm files, which SQLite creates beside it.
-  if ((code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) && inWalMode(path)) {
+  if ((code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) && inWalMode(path) && !writableDirectory(path)) {
     return new SynapseDoctorError('DB_ERROR', `cannot read ${path}: it is in WAL mode, so SQLite must create ${path}-wal and ${path}-shm, and this user cannot write to ${dirname(path)}`, {
       cause: e,
       hint: "Run as Synapse's user, or copy the file (with its -wal, Synapse stopped) to a writable directory and pass the copy.",
