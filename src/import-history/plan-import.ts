@@ -45,6 +45,7 @@ import {
   findMinDepth,
   findRedactionsByIds,
   findRoomRow,
+  findSourceEventsByIds,
   iterateSourceEvents,
   lowestStreamOrdering,
   roomEventIndex,
@@ -132,8 +133,19 @@ function metadataFlag(json: string, flag: string): boolean {
   }
 }
 
-/** A source event the target lacks (or holds as an outlier), without its JSON. */
-interface MissingEvent extends SourceEvent {
+/**
+ * A source event the target lacks (or holds as an outlier): only what ordering, counting and the
+ * room-wide rows need; the rest is read again with its batch.
+ */
+interface MissingEvent {
+  readonly event_id: string;
+  readonly depth: number;
+  readonly stream_ordering: number;
+  readonly origin_server_ts: number;
+  readonly outlier: boolean;
+  readonly rejected: boolean;
+  readonly isState: boolean;
+  readonly state_group: number | null;
   /** Rows per table only accepted events get (accepted-event-rows.ts), and event_auth. */
   readonly counts: Record<string, number>;
   /** Prev events, for accepted timeline events (backward extremities). */
@@ -154,6 +166,10 @@ const COLUMNS: Readonly<Record<string, readonly string[]>> = {
   event_to_state_groups: ['event_id', 'state_group'],
   ex_outlier_stream: ['event_stream_ordering', 'event_id', 'state_group', 'instance_name'],
 };
+
+function slim(e: SourceEvent, counts: Record<string, number>, prevs: readonly string[]): MissingEvent {
+  return { event_id: e.event_id, depth: e.depth, stream_ordering: e.stream_ordering, origin_server_ts: e.origin_server_ts, outlier: e.outlier, rejected: e.rejection !== null, isState: e.state_key !== null, state_group: e.state_group, counts, prevs };
+}
 
 /** How many rows of each accepted-only table an event gets. */
 function rowCounts(pdu: Pdu, roomId: string): Record<string, number> {
@@ -206,11 +222,12 @@ function batchRowMaker(
         for (const r of c?.rows ?? []) add('state_groups_state', { state_group: id, room_id: roomId, type: r.type, state_key: r.state_key, event_id: r.event_id });
       }
     }
-    const json = await eventJsonByIds(source.main, batch.filter((e) => !have.has(e.event_id)).map((e) => e.event_id));
+    const full = await findSourceEventsByIds(source.main, source.schema.capabilities, batch.filter((x) => !have.has(x.event_id)).map((x) => x.event_id));
     const search: EventSearchRow[] = [];
-    for (const e of batch) {
-      const so = newOrdering.get(e.event_id)!;
-      if (have.has(e.event_id)) {
+    for (const m of batch) {
+      const so = newOrdering.get(m.event_id)!;
+      if (have.has(m.event_id)) {
+        const e = m;
         // de-outliered: its state, an ex_outlier_stream row (outlier = false is a statement step)
         const g = e.state_group !== null ? groupMap.get(e.state_group) : undefined;
         if (g !== undefined) {
@@ -219,7 +236,9 @@ function batchRowMaker(
         }
         continue;
       }
-      const text = json.get(e.event_id) ?? '';
+      const e = full.get(m.event_id);
+      if (!e) throw new SynapseDoctorError('PLAN_STALE', `event ${m.event_id} is no longer in the source database`);
+      const text = e.json;
       const pdu = parsePdu(text, rules, e.event_id);
       add('events', {
         stream_ordering: so, topological_ordering: e.depth, event_id: e.event_id, type: e.type, room_id: roomId, processed: true, outlier: e.outlier,
@@ -271,13 +290,15 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const have = await roomEventIndex(target.main, roomId);
   // The source's events: those the target lacks in full, the rest only as far as deciding needs.
   const missing: MissingEvent[] = [];
-  const deOutlier: SourceEvent[] = [];
+  const deOutlier: MissingEvent[] = [];
+  const redactionIds: string[] = [];
+  let stateEventsImported = false;
   const shared: string[] = [];
-  const sourceIds: string[] = [];
+  let sourceCount = 0;
   let minTimelineDepth = Number.POSITIVE_INFINITY;
   const threadEvents: { id: string; pdu: Pdu }[] = [];
   for await (const e of iterateSourceEvents(source.main, source.schema.capabilities, roomId)) {
-    sourceIds.push(e.event_id);
+    sourceCount++;
     if (!e.outlier && e.rejection === null) {
       if (e.depth < minTimelineDepth) minTimelineDepth = e.depth;
       if (e.json.includes('m.thread')) {
@@ -293,10 +314,12 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       const pdu = e.rejection === null ? parsed : undefined;
       const counts = pdu ? rowCounts(pdu, roomId) : {};
       if (e.state_key !== null) counts.event_auth = new Set(parsed?.auth_events ?? []).size;
-      missing.push({ ...e, json: '', counts, prevs: !e.outlier && pdu ? pdu.prev_events : [] });
+      missing.push(slim(e, counts, !e.outlier && pdu ? pdu.prev_events : []));
+      if (e.type === 'm.room.redaction' && e.rejection === null) redactionIds.push(e.event_id);
+      if (e.state_key !== null) stateEventsImported = true;
     } else {
       shared.push(e.event_id);
-      if (t.outlier && !e.outlier && e.rejection === null) deOutlier.push({ ...e, json: '' });
+      if (t.outlier && !e.outlier && e.rejection === null) deOutlier.push(slim(e, {}, []));
     }
   }
   // Conflicts: events on both sides whose JSON differs.
@@ -314,7 +337,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const deOutliered = deOutlier.filter((e) => !conflicted.has(e.event_id));
 
   // Orderings: all of them below the target's lowest, older lower.
-  const order: MissingEvent[] = [...missing, ...deOutliered.map((e) => ({ ...e, counts: {}, prevs: [] }))].sort((x, y) => x.depth - y.depth || x.stream_ordering - y.stream_ordering);
+  const order: MissingEvent[] = [...missing, ...deOutliered].sort((x, y) => x.depth - y.depth || x.stream_ordering - y.stream_ordering);
   const low = await lowestStreamOrdering(target.main);
   const newOrdering = new Map<string, number>();
   order.forEach((e, i) => newOrdering.set(e.event_id, low - (order.length - i)));
@@ -325,7 +348,6 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const groupMap = new Map<number, number>();
   let maxNewGroup = 0;
 
-  const redactionIds = missing.filter((e) => e.type === 'm.room.redaction').map((e) => e.event_id);
   const sourceRedactions = await findRedactionsByIds(source.main, redactionIds);
   const threads = new Map<string, ThreadPosition>();
   const eventsColumns = new Set((await target.main.introspector.tableColumns('events')).map((c) => c.name));
@@ -335,7 +357,6 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   let unit = 0;
   const newest = [...order].reverse();
   let stateGroupsCopied = 0;
-  const stateEventsImported = missing.some((e) => e.state_key !== null);
 
   // First, with the first batch: what must hold as soon as any batch is committed. The backfill
   // stream position covers every ordering the import hands out; the chain cover flag is cleared.
@@ -383,8 +404,8 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       for (const e of batch) {
         if (have.has(e.event_id)) n += table === 'event_to_state_groups' || table === 'ex_outlier_stream' ? (e.state_group !== null && groupMap.has(e.state_group) ? 1 : 0) : 0;
         else if (table === 'events' || table === 'event_json') n++;
-        else if (table === 'state_events') n += e.state_key !== null ? 1 : 0;
-        else if (table === 'rejections') n += e.rejection !== null ? 1 : 0;
+        else if (table === 'state_events') n += e.isState ? 1 : 0;
+        else if (table === 'rejections') n += e.rejected ? 1 : 0;
         else if (table === 'event_to_state_groups') n += !e.outlier && e.state_group !== null ? 1 : 0;
         else n += e.counts[table] ?? 0;
       }
@@ -427,11 +448,11 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   for (const e of missing) present.set(e.event_id, !e.outlier);
   for (const e of deOutliered) present.set(e.event_id, true);
   const beBefore = await findBackwardExtremities(target.main, roomId);
-  const importedTimeline = [...missing.filter((e) => !e.outlier && e.rejection === null), ...deOutliered];
+  const importedTimeline = [...missing.filter((e) => !e.outlier && !e.rejected), ...deOutliered];
   const prevCandidates = new Set<string>();
   const prevsOf = new Map<string, readonly string[]>();
   for (const e of missing) {
-    if (e.outlier || e.rejection !== null) continue;
+    if (e.outlier || e.rejected) continue;
     prevsOf.set(e.event_id, e.prevs);
   }
   if (deOutliered.length > 0) {
@@ -440,7 +461,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   }
   for (const e of importedTimeline) for (const p of prevsOf.get(e.event_id) ?? []) if (present.get(p) !== true) prevCandidates.add(p);
   const resolvedIds = new Set(importedTimeline.map((e) => e.event_id));
-  for (const e of missing) if (!e.outlier && e.rejection === null && (prevsOf.get(e.event_id)?.length ?? 0) === 0) resolvedIds.add(e.event_id);
+  for (const e of missing) if (!e.outlier && !e.rejected && (prevsOf.get(e.event_id)?.length ?? 0) === 0) resolvedIds.add(e.event_id);
   // A backward extremity is resolved once its event is a timeline event, whichever run stored it.
   const beAfter = [...new Set([...beBefore.filter((id) => !resolvedIds.has(id) && present.get(id) !== true), ...prevCandidates])].sort();
   const beGone = beBefore.filter((id) => !beAfter.includes(id));
@@ -518,7 +539,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const summary: ImportSummary = {
     room_id: roomId,
     room_version: rules.id,
-    source_events: sourceIds.length,
+    source_events: sourceCount,
     already_present: shared.length,
     missing: missing.length,
     missing_timeline: missing.filter((e) => !e.outlier).length,

@@ -44,22 +44,28 @@ function rejection(caps: Pick<SchemaCapabilities, 'rejectionsTable'>): { column:
     : { column: 'e.rejection_reason', check: 'NULL', join: '' };
 }
 
+const SOURCE_COLUMNS = (r: { column: string; check: string }): string => `e.event_id AS event_id, e.type AS type, e.state_key AS state_key, e.sender AS sender, e.depth AS depth,
+            e.stream_ordering AS stream_ordering, e.outlier AS outlier, ${r.column} AS rejection, ${r.check} AS last_check,
+            e.origin_server_ts AS origin_server_ts, e.received_ts AS received_ts, e.contains_url AS contains_url,
+            ej.json AS json, ej.internal_metadata AS internal_metadata, ej.format_version AS format_version, sg.state_group AS state_group`;
+
 /** Every event of a room with its JSON, rejection and state group, in stream order (streamed). */
 export async function* iterateSourceEvents(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string): AsyncIterable<SourceEvent> {
   const r = rejection(caps);
   const rows = engine.iterate<Record<string, unknown>>(statement(
-    `SELECT e.event_id AS event_id, e.type AS type, e.state_key AS state_key, e.sender AS sender, e.depth AS depth,
-            e.stream_ordering AS stream_ordering, e.outlier AS outlier, ${r.column} AS rejection, ${r.check} AS last_check,
-            e.origin_server_ts AS origin_server_ts, e.received_ts AS received_ts, e.contains_url AS contains_url,
-            ej.json AS json, ej.internal_metadata AS internal_metadata, ej.format_version AS format_version, sg.state_group AS state_group
+    `SELECT ${SOURCE_COLUMNS(r)}
        FROM events e JOIN event_json ej ON ej.event_id = e.event_id ${r.join}
        LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
       WHERE e.room_id = ?
       ORDER BY e.stream_ordering`,
     [roomId],
   ), undefined, 2000);
-  for await (const x of rows) {
-    yield {
+  for await (const x of rows) yield sourceEvent(x);
+}
+
+function sourceEvent(x: Record<string, unknown>): SourceEvent {
+  {
+    return {
       event_id: x.event_id as string,
       type: x.type as string,
       state_key: (x.state_key as string | null) ?? null,
@@ -78,6 +84,24 @@ export async function* iterateSourceEvents(engine: ReadEngine, caps: Pick<Schema
       state_group: x.state_group === null || x.state_group === undefined ? null : num(x.state_group),
     };
   }
+}
+
+/** Source events by id, with everything iterateSourceEvents gives (a batch read again when its rows are made). */
+export async function findSourceEventsByIds(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, ids: readonly string[]): Promise<Map<string, SourceEvent>> {
+  const r = rejection(caps);
+  const out = new Map<string, SourceEvent>();
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const chunk = ids.slice(i, i + BATCH);
+    const rows = await engine.query<Record<string, unknown>>(statement(
+      `SELECT ${SOURCE_COLUMNS(r)}
+         FROM events e JOIN event_json ej ON ej.event_id = e.event_id ${r.join}
+         LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
+        WHERE e.event_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    ));
+    for (const x of rows) out.set(x.event_id as string, sourceEvent(x));
+  }
+  return out;
 }
 
 export interface TargetEvent {
