@@ -36,7 +36,7 @@ import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions
 import { makePlan } from '../plan/make-plan.js';
 import type { Check, Plan, Reason, Step } from '../plan/plan.js';
 import { statement } from '../store/engine/engine.js';
-import { hasColumn, hasTable } from '../store/introspect.js';
+import { hasColumn } from '../store/introspect.js';
 import type { ReadStore } from '../store/open.js';
 import {
   eventJsonByIds,
@@ -53,8 +53,9 @@ import {
   stateGroupContents,
   type SourceEvent,
 } from '../store/readers/history.js';
-import { findThreads, stateGroupIdPosition } from '../store/readers/room-dag.js';
-import { acceptedEventRows, laterInThread, threadCandidate, threadRow, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
+import { stateGroupIdPosition } from '../store/readers/room-dag.js';
+import { acceptedEventRows, laterInThread, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
+import { keyedDeletes, planThreadRows } from '../store/writers/room-steps.js';
 import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
 
 export interface ImportRequest {
@@ -466,17 +467,13 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const beAfter = [...new Set([...beBefore.filter((id) => !resolvedIds.has(id) && present.get(id) !== true), ...prevCandidates])].sort();
   const beGone = beBefore.filter((id) => !beAfter.includes(id));
   const beAdded = beAfter.filter((id) => !beBefore.includes(id));
-  if (beGone.length > 0) {
-    const scope = statement(`room_id = ? AND event_id IN (${beGone.map(() => '?').join(', ')})`, [roomId, ...beGone]);
-    finalSteps.push({ kind: 'statement', id: 'event_backward_extremities-resolved', reason: roomReason, database: 'main', table: 'event_backward_extremities', op: 'delete', statement: statement(`DELETE FROM event_backward_extremities WHERE ${scope.sql}`, scope.params), scope, rowsExpected: beGone.length });
-  }
+  finalSteps.push(...keyedDeletes(roomId, { id: 'event_backward_extremities-resolved', table: 'event_backward_extremities', roomColumn: 'room_id', column: 'event_id', ids: beGone, exact: true }, roomReason));
+
   finalSteps.push(...(await planInsertRows(target.main, 'event_backward_extremities', beAdded.map((event_id) => ({ event_id, room_id: roomId })), { reason: roomReason })));
   const nowPresent = new Set(missing.map((e) => e.event_id));
   const failed = (await findFailedPullAttempts(target.main, roomId)).filter((id) => resolvedIds.has(id) || nowPresent.has(id) || have.has(id));
-  if (failed.length > 0) {
-    const scope = statement(`room_id = ? AND event_id IN (${failed.map(() => '?').join(', ')})`, [roomId, ...failed]);
-    finalSteps.push({ kind: 'statement', id: 'event_failed_pull_attempts-present', reason: roomReason, database: 'main', table: 'event_failed_pull_attempts', op: 'delete', statement: statement(`DELETE FROM event_failed_pull_attempts WHERE ${scope.sql}`, scope.params), scope, rowsExpected: failed.length });
-  }
+  finalSteps.push(...keyedDeletes(roomId, { id: 'event_failed_pull_attempts-present', table: 'event_failed_pull_attempts', roomColumn: 'room_id', column: 'event_id', ids: failed, exact: true }, roomReason));
+
   const minImported = minTimelineDepth;
   const minDepth = await findMinDepth(target.main, roomId);
   if (Number.isFinite(minImported) && (minDepth === undefined || minDepth === null || minImported < minDepth)) {
@@ -492,23 +489,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     const t = threadCandidate({ pdu, roomId, streamOrdering: so, receivedTs: 0 });
     if (t && laterInThread(t, threads.get(t.threadId))) threads.set(t.threadId, t);
   }
-  if (threads.size > 0 && (await hasTable(target.main, 'threads'))) {
-    const existing = await findThreads(target.main, roomId, [...threads.keys()]);
-    const replace: string[] = [];
-    const insert: SynapseRow[] = [];
-    for (const [threadId, t] of threads) {
-      const cur = existing.get(threadId);
-      const curPos = cur ? { threadId, eventId: cur.latest_event_id, topologicalOrdering: cur.topological_ordering, streamOrdering: cur.stream_ordering } : undefined;
-      if (!laterInThread(t, curPos)) continue;
-      if (cur) replace.push(threadId);
-      insert.push(threadRow(roomId, t));
-    }
-    if (replace.length > 0) {
-      const scope = statement(`room_id = ? AND thread_id IN (${replace.map(() => '?').join(', ')})`, [roomId, ...replace]);
-      finalSteps.push({ kind: 'statement', id: 'threads-old', reason: roomReason, database: 'main', table: 'threads', op: 'delete', statement: statement(`DELETE FROM threads WHERE ${scope.sql}`, scope.params), scope, rowsExpected: replace.length });
-    }
-    finalSteps.push(...(await planInsertRows(target.main, 'threads', insert, { reason: roomReason })));
-  }
+  finalSteps.push(...(await planThreadRows(target.main, roomId, threads, roomReason)));
   // PostgreSQL sequences, last (setval is not transactional): at least what is in use, also when
   // an earlier run was killed before it got to them.
   if (target.main.capabilities.sequences) {

@@ -25,7 +25,7 @@ import { makePlan } from '../plan/make-plan.js';
 import type { Check, Plan, Reason, Step } from '../plan/plan.js';
 import type { SqlValue } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
-import { hasColumn, hasTable } from '../store/introspect.js';
+import { hasColumn } from '../store/introspect.js';
 import type { ReadStore } from '../store/open.js';
 import {
   eventsStreamPosition,
@@ -34,10 +34,10 @@ import {
   findEventPositions,
   findLocalUsers,
   findRoomStats,
-  findThreads,
   handlerPosition,
 } from '../store/readers/room-dag.js';
-import { acceptedEventRows, laterInThread, threadCandidate, threadRow, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
+import { acceptedEventRows, laterInThread, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
+import { planThreadRows } from '../store/writers/room-steps.js';
 import { planEventSearch, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
 import type { Cure } from './cure.js';
 
@@ -171,21 +171,7 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
     steps.push(...(await planInsertRows(store.main, table, byTable.get(table) ?? [], { reason: accepted, idPrefix: 'accepted-' })));
   }
   steps.push(...planEventSearch(store.main, search, { reason: accepted, idPrefix: 'accepted-' }));
-  if (threads.size > 0 && (await hasTable(store.main, 'threads'))) {
-    const existing = await findThreads(store.main, room, [...threads.keys()]);
-    const replace: string[] = [];
-    const insert: SynapseRow[] = [];
-    for (const [threadId, t] of threads) {
-      const cur = existing.get(threadId);
-      const curPos = cur ? { threadId, eventId: cur.latest_event_id, topologicalOrdering: cur.topological_ordering, streamOrdering: cur.stream_ordering } : undefined;
-      if (!laterInThread(t, curPos)) continue;
-      if (cur) replace.push(threadId);
-      insert.push(threadRow(room, t));
-    }
-    const reason = why('threads keeps the latest event of each thread');
-    if (replace.length > 0) steps.push(...keyedStatements(room, { id: 'threads-old', table: 'threads', op: 'delete', roomColumn: 'room_id', column: 'thread_id', ids: replace, rowsExpected: (c) => c.length }, reason));
-    steps.push(...(await planInsertRows(store.main, 'threads', insert, { reason, idPrefix: 'accepted-' })));
-  }
+  steps.push(...(await planThreadRows(store.main, room, threads, why('threads keeps the latest event of each thread'), 'accepted-')));
 
   // 3. State groups, and the events mapped to them.
   if (cure.newGroups.length > 0) {
