@@ -13,6 +13,7 @@ import type { CliContext } from '../output.js';
 import { writeJson, writeOut } from '../output.js';
 import { openForPlan, openForReading } from '../open.js';
 import { addPlanOptions, planOptions, runPlan } from '../plan-output.js';
+import { printable } from '../../text/printable.js';
 
 function side(g: GlobalOptions, db: unknown, config: unknown, which: string): GlobalOptions {
   if (db !== undefined && config !== undefined) throw new SynapseDoctorError('USAGE', `give either --${which} or --${which}-config, not both`);
@@ -58,7 +59,7 @@ export function registerImportHistory(program: Command, ctx: CliContext): void {
           const { plan, summary, empty } = await planImport(source, target, { roomId, ...(batchSize !== undefined ? { batchSize } : {}) }, `import-history --room ${roomId}`);
           if (empty) {
             if (g.json) results.push({ format: 1, room_id: roomId, nothing_to_do: true, summary });
-            else writeOut(`${plan.notes.join('\n')}\nNothing to copy: the target already holds every event of the source's room.`);
+            else writeOut(`${plan.notes.map(printable).join('\n')}\nNothing to copy: the target already holds every event of the source's room.`);
             continue;
           }
           if (g.json && roomIds.length > 1) {

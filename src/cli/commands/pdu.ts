@@ -148,7 +148,7 @@ export function registerPdu(program: Command, ctx: CliContext): void {
       const listText = await readInput(opts.authEvents ?? opts.state, opts.authEvents !== undefined ? 'auth events' : 'state');
       const r = pduAuth(eventText, listText, { roomVersion: opts.roomVersion!, mode: opts.authEvents !== undefined ? 'auth-events' : 'state' });
       if (globalOptions(cmd).json) writeJson({ allowed: r.allowed, rule: r.rule, reason: r.reason });
-      else writeOut(`${r.allowed ? 'allowed' : 'denied'} by rule ${r.rule}${r.slug !== r.rule ? ` (${r.slug})` : ''}: ${r.reason}`);
+      else writeOut(`${r.allowed ? 'allowed' : 'denied'} by rule ${r.rule}${r.slug !== r.rule ? ` (${r.slug})` : ''}: ${printable(r.reason)}`);
       ctx.exitCode = r.allowed ? EXIT.success : EXIT.findings;
     });
 

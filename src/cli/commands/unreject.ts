@@ -12,6 +12,7 @@ import type { CliContext } from '../output.js';
 import { writeJson, writeOut } from '../output.js';
 import { openForPlan } from '../open.js';
 import { addPlanOptions, planOptions, runPlan } from '../plan-output.js';
+import { printable } from '../../text/printable.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -50,7 +51,7 @@ export function registerUnreject(program: Command, ctx: CliContext): void {
       };
       if (empty) {
         if (g.json) writeJson({ format: 1, nothing_to_do: true, ...summary });
-        else writeOut(`${plan.notes.join('\n')}\nNothing to do: no row would change.`);
+        else writeOut(`${plan.notes.map(printable).join('\n')}\nNothing to do: no row would change.`);
         return;
       }
       await runPlan(g, po, db, plan, { json: { cure: summary } });
