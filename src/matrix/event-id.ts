@@ -10,6 +10,7 @@
  */
 import { encodeBase64, encodeBase64Url } from './base64.js';
 import { computeReferenceHash } from './hashes.js';
+import { roomIdOfCreateEventId } from './ids.js';
 import { MatrixFormatError } from './matrix-format-error.js';
 import { toPdu, type JsonObject, type Pdu } from './pdu.js';
 import type { RoomVersionRules } from './room-versions.js';
@@ -58,5 +59,5 @@ export function roomIdForCreateEvent(createEvent: JsonObject, rules: RoomVersion
     throw new MatrixFormatError(`room version ${rules.id} does not derive room ids from the create event`);
   }
   if (createEvent?.type !== 'm.room.create') throw new MatrixFormatError('not an m.room.create event');
-  return '!' + computeEventId(createEvent, rules).slice(1);
+  return roomIdOfCreateEventId(computeEventId(createEvent, rules));
 }

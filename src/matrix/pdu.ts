@@ -4,6 +4,7 @@
  * https://spec.matrix.org/v1.16/server-server-api/#pdus
  */
 import { MatrixFormatError } from './matrix-format-error.js';
+import { roomIdOfCreateEventId } from './ids.js';
 import type { RoomVersionRules } from './room-versions.js';
 
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
@@ -101,7 +102,7 @@ export function toPdu(
   }
   let roomId = typeof raw.room_id === 'string' ? raw.room_id : options.roomId;
   if (roomId === undefined && rules.roomIdFromCreateEvent && type === 'm.room.create') {
-    roomId = '!' + id.slice(1); // v12: the room id is derived from the create event's id
+    roomId = roomIdOfCreateEventId(id); // v12: the room id is derived from the create event's id
   }
   if (roomId === undefined) throw new MatrixFormatError('event field room_id must be a string');
   const stateKey = raw.state_key;

@@ -13,7 +13,7 @@ import { decodeBase64, encodeBase64 } from './base64.js';
 import { canonicalJson } from './canonical-json.js';
 import { computeContentHash } from './hashes.js';
 import { MatrixFormatError } from './matrix-format-error.js';
-import { domainOf } from './auth/ids.js';
+import { domainOf } from './ids.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './pdu.js';
 import { redactEvent } from './redaction.js';
 import type { RoomVersionRules } from './room-versions.js';

@@ -10,7 +10,7 @@
 import { SynapseDoctorError } from '../errors.js';
 import { toPdu, type JsonObject } from '../matrix/pdu.js';
 import type { KeyRing } from '../matrix/signatures.js';
-import { impliedCreateEventId } from '../matrix/state-res/event-access.js';
+import { impliedCreateEventId } from '../matrix/ids.js';
 import type { ReadStore } from '../store/open.js';
 import { findEventsByIds, type StoredEventRow } from '../store/readers/rejections.js';
 import { keyRing, parseRaw, rulesOf } from '../rejections/find.js';

@@ -21,12 +21,13 @@
  */
 import { checkAgainstState, checkAuthEvents, describeRule, specRuleNumber } from '../matrix/auth/index.js';
 import type { AuthResult } from '../matrix/auth/auth-result.js';
+import type { AuthRuleId } from '../matrix/auth/rule-ids.js';
 import { checkEventFormat } from '../matrix/event-format.js';
 import { checkContentHash } from '../matrix/hashes.js';
 import { toPdu, type JsonObject, type Pdu } from '../matrix/pdu.js';
 import type { RoomVersionRules } from '../matrix/room-versions.js';
 import { isSkippedSignature, verifyEventSignatures, type KeyRing } from '../matrix/signatures.js';
-import { impliedCreateEventId } from '../matrix/state-res/event-access.js';
+import { impliedCreateEventId } from '../matrix/ids.js';
 
 export type RejectionClass = 'inherited' | 'own-merit' | 'unexplained' | 'undecided';
 
@@ -215,7 +216,7 @@ function ownMerit(partial: { format: CheckOutcome; signatures: CheckOutcome; has
 }
 
 function ruleSentence(o: AuthOutcome, where: string): string {
-  const rule = o.rule_id ? `rule ${o.rule ?? '?'} (${describeRule(o.rule_id as never)})` : 'a rule';
+  const rule = o.rule_id ? `rule ${o.rule ?? '?'} (${describeRule(o.rule_id as AuthRuleId)})` : 'a rule';
   return `fails ${rule} ${where}: ${o.reason}`;
 }
 

@@ -11,14 +11,13 @@
  */
 import { SynapseDoctorError } from '../errors.js';
 import { authTypesForEvent, CREATE_KEY, POWER_LEVELS_KEY } from '../matrix/auth/index.js';
-import { domainOf } from '../matrix/auth/ids.js';
+import { domainOf, impliedCreateEventId } from '../matrix/ids.js';
 import { parseJson } from '../matrix/canonical-json.js';
 import { isJsonObject, stateKeyOf, toPdu, type JsonObject, type Pdu } from '../matrix/pdu.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
 import { encodeBase64 } from '../matrix/base64.js';
 import type { KeyRing } from '../matrix/signatures.js';
 import { resolveState } from '../matrix/state-res/index.js';
-import { impliedCreateEventId } from '../matrix/state-res/event-access.js';
 import { findEventJson, findEventsByIds, findRoomVersions, findVerifyKeys, iterateAcceptedInRange, iterateRejectedEvents, type StoredEventRow } from '../store/readers/rejections.js';
 import { StateGroupReader } from '../store/readers/state-groups.js';
 import type { ReadStore } from '../store/open.js';

@@ -10,6 +10,7 @@
  * the order the database persists them, which is what Synapse computes for batches too (it walks a
  * batch in topological order, updating the same maps as it goes).
  */
+import { stateKeyOf } from '../matrix/pdu.js';
 
 export type ChainPosition = readonly [chainId: number, sequenceNumber: number];
 
@@ -85,7 +86,7 @@ export class ChainCoverIndex {
   add(eventId: string, type: string, stateKey: string, authIds: readonly string[]): ChainCoverEntry {
     const existing = this.positions.get(eventId);
     if (existing) return { eventId, chainId: existing[0], sequenceNumber: existing[1], links: [] };
-    const typeKey = JSON.stringify([type, stateKey]);
+    const typeKey = stateKeyOf(type, stateKey);
     for (const a of authIds) {
       if (!this.positions.has(a)) throw new Error(`chain cover: auth event ${a} of ${eventId} has no chain position`);
     }

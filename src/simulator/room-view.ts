@@ -11,6 +11,7 @@
  * events.py `_update_backward_extremeties`.
  */
 import type { AuthResult } from '../matrix/auth/auth-result.js';
+import { impliedCreateEventId } from '../matrix/ids.js';
 import { stateKeyOf, toPdu, type Pdu } from '../matrix/pdu.js';
 import type { RoomVersionRules } from '../matrix/room-versions.js';
 import { resolveState } from '../matrix/state-res/resolve.js';
@@ -155,7 +156,7 @@ export class RoomView {
   private authEventPdus(ev: SimEvent): Pdu[] {
     const ids = [...ev.pdu.auth_events];
     if (this.rules.roomIdFromCreateEvent && ev.pdu.type !== 'm.room.create') {
-      const createId = '$' + this.roomId.slice(1);
+      const createId = impliedCreateEventId(this.roomId);
       if (!ids.includes(createId)) ids.push(createId);
     }
     return ids.map((id) => {
@@ -169,7 +170,7 @@ export class RoomView {
   authIds(ev: SimEvent): string[] {
     const ids = [...ev.pdu.auth_events];
     if (this.rules.roomIdFromCreateEvent && ev.pdu.type !== 'm.room.create') {
-      const createId = '$' + this.roomId.slice(1);
+      const createId = impliedCreateEventId(this.roomId);
       if (!ids.includes(createId)) ids.push(createId);
     }
     return ids;

@@ -17,7 +17,7 @@ import { addEventRows, RowBatch, TABLE_ORDER, threadRows } from './event-rows.js
 import type { RoomView } from './room-view.js';
 import type { SimRoom } from './room.js';
 import type { SimServer } from './server.js';
-import { splitStateKey } from '../matrix/pdu.js';
+import { splitStateKey, stateKeyOf } from '../matrix/pdu.js';
 import type { StateGroup } from './state-groups.js';
 
 export interface WriteSummary {
@@ -135,19 +135,19 @@ export function addRoomTailRows(batch: RowBatch, view: RoomView): void {
   }
   if (view.minDepth !== undefined) batch.add('room_depth', { room_id: roomId, min_depth: view.minDepth });
   for (const row of threadRows(view, view.events.values())) batch.add('threads', row);
-  const createId = view.currentState.get(JSON.stringify(['m.room.create', '']));
+  const createId = view.currentState.get(stateKeyOf('m.room.create', ''));
   const createContent = createId ? view.pdu(createId)?.content : undefined;
   batch.add('room_stats_state', {
     room_id: roomId,
-    name: contentString(view, JSON.stringify(['m.room.name', '']), 'name'),
-    canonical_alias: contentString(view, JSON.stringify(['m.room.canonical_alias', '']), 'alias'),
-    join_rules: contentString(view, JSON.stringify(['m.room.join_rules', '']), 'join_rule'),
-    history_visibility: contentString(view, JSON.stringify(['m.room.history_visibility', '']), 'history_visibility'),
-    encryption: contentString(view, JSON.stringify(['m.room.encryption', '']), 'algorithm'),
-    avatar: contentString(view, JSON.stringify(['m.room.avatar', '']), 'url'),
-    guest_access: contentString(view, JSON.stringify(['m.room.guest_access', '']), 'guest_access'),
+    name: contentString(view, stateKeyOf('m.room.name', ''), 'name'),
+    canonical_alias: contentString(view, stateKeyOf('m.room.canonical_alias', ''), 'alias'),
+    join_rules: contentString(view, stateKeyOf('m.room.join_rules', ''), 'join_rule'),
+    history_visibility: contentString(view, stateKeyOf('m.room.history_visibility', ''), 'history_visibility'),
+    encryption: contentString(view, stateKeyOf('m.room.encryption', ''), 'algorithm'),
+    avatar: contentString(view, stateKeyOf('m.room.avatar', ''), 'url'),
+    guest_access: contentString(view, stateKeyOf('m.room.guest_access', ''), 'guest_access'),
     is_federatable: createContent?.['m.federate'] !== false,
-    topic: contentString(view, JSON.stringify(['m.room.topic', '']), 'topic'),
+    topic: contentString(view, stateKeyOf('m.room.topic', ''), 'topic'),
     room_type: typeof createContent?.type === 'string' ? createContent.type : null,
   });
   const lastDelta = view.stateDeltas.length > 0 ? view.stateDeltas[view.stateDeltas.length - 1]!.streamId : 0;

@@ -1,7 +1,7 @@
 // Other implementations' state-resolution fixtures through the command line: ruma's PDUs for room
 // versions 3+ carry made-up `event_id`s that their state sets and auth_events refer to, so
 // `pdu resolve` must take a given `event_id` as the event's id (see src/pdu/events-input.ts).
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +28,15 @@ describe('pdu resolve on ruma fixtures (room versions 3+, fixture event ids)', (
   for (const [name, fx] of fixtures) {
     it(name, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sd-resolve-'));
-      const events = fx.events.map((e) => (e.rejected ? { event: e.pdu, rejected: true } : e.pdu));
-      writeFileSync(join(dir, 'events.json'), JSON.stringify(events));
-      writeFileSync(join(dir, 'sets.json'), JSON.stringify(fx.state_sets));
-      const r = await runCli(['pdu', 'resolve', '--room-version', fx.room_version, '--state-sets', join(dir, 'sets.json'), '--events', join(dir, 'events.json'), '--json']);
+      let r: Awaited<ReturnType<typeof runCli>>;
+      try {
+        const events = fx.events.map((e) => (e.rejected ? { event: e.pdu, rejected: true } : e.pdu));
+        writeFileSync(join(dir, 'events.json'), JSON.stringify(events));
+        writeFileSync(join(dir, 'sets.json'), JSON.stringify(fx.state_sets));
+        r = await runCli(['pdu', 'resolve', '--room-version', fx.room_version, '--state-sets', join(dir, 'sets.json'), '--events', join(dir, 'events.json'), '--json']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const resolved = JSON.parse(r.stdout) as Record<string, string>;

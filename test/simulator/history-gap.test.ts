@@ -14,6 +14,7 @@ import type { Engine } from '../../src/store/engine/engine.js';
 import { openDatabase } from '../../src/store/open.js';
 import { hasTable } from '../../src/store/introspect.js';
 import { ENGINES, freshSynapseDatabase, rawEngine, type FreshDatabase } from '../support/engines.js';
+import { stateKeyOf } from '../../src/matrix/pdu.js';
 import {
   checkCurrentState,
   checkEventIntegrity,
@@ -48,7 +49,7 @@ async function statesAfter(e: Engine, roomId: string): Promise<Map<string, Map<s
     const g = Number(r.state_group);
     let list = own.get(g);
     if (!list) own.set(g, (list = []));
-    list.push([JSON.stringify([r.type, r.state_key]), r.event_id]);
+    list.push([stateKeyOf(r.type, r.state_key), r.event_id]);
   }
   const edges = new Map(
     (await e.query<{ state_group: number | string; prev_state_group: number | string }>('SELECT state_group, prev_state_group FROM state_group_edges')).map(

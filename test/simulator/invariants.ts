@@ -12,6 +12,7 @@ import { verifyEventSignatures, type KeyRing } from '../../src/matrix/signatures
 import type { Engine } from '../../src/store/engine/engine.js';
 import { hasColumn } from '../../src/store/introspect.js';
 import type { SimServer } from '../../src/simulator/server.js';
+import { stateKeyOf } from '../../src/matrix/pdu.js';
 
 export interface EventRow {
   event_id: string;
@@ -133,7 +134,7 @@ export async function collapseGroup(engine: Engine, group: number): Promise<Map<
       [g as unknown as string],
     );
     for (const r of rows) {
-      const k = JSON.stringify([r.type, r.state_key]);
+      const k = stateKeyOf(r.type, r.state_key);
       if (!state.has(k)) state.set(k, r.event_id);
     }
     const edge: { prev_state_group: number } | undefined = await engine.queryOne<{ prev_state_group: number }>(
@@ -168,7 +169,7 @@ export async function checkCurrentState(engine: Engine, roomId: string): Promise
     'SELECT type, state_key, event_id FROM current_state_events WHERE room_id = ?',
     [roomId],
   );
-  const cur = new Map(current.map((r) => [JSON.stringify([r.type, r.state_key]), r.event_id]));
+  const cur = new Map(current.map((r) => [stateKeyOf(r.type, r.state_key), r.event_id]));
   if (fwd.length === 1) {
     const g = await engine.queryOne<{ state_group: number }>('SELECT state_group FROM event_to_state_groups WHERE event_id = ?', [fwd[0]!.event_id]);
     expect(await collapseGroup(engine, Number(g!.state_group))).toEqual(cur);

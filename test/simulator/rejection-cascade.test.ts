@@ -9,6 +9,7 @@ import { buildScenario, type RejectionShape, type ScenarioResult } from '../../s
 import type { Engine } from '../../src/store/engine/engine.js';
 import { openDatabase } from '../../src/store/open.js';
 import { ENGINES, freshSynapseDatabase, rawEngine, type FreshDatabase } from '../support/engines.js';
+import { stateKeyOf } from '../../src/matrix/pdu.js';
 import {
   checkCurrentState,
   checkEventIntegrity,
@@ -21,7 +22,7 @@ import {
 const VERSIONS = [72, 94] as const;
 const ROOM_VERSIONS = ['10', '12'] as const;
 const SHAPES: readonly RejectionShape[] = ['arrival', 'marked'];
-const PL_KEY = JSON.stringify(['m.room.power_levels', '']);
+const PL_KEY = stateKeyOf('m.room.power_levels', '');
 
 interface Built {
   r: ScenarioResult;

@@ -199,7 +199,7 @@ describe('sqlite: opening failures', () => {
   });
 });
 
-describe('postgres: opening failures', () => {
+describe.skipIf(!ENGINES.includes('postgres'))('postgres: opening failures', () => {
   it('a wrong password is DB_AUTH_FAILED and the password never shows', async () => {
     const u = new URL(pgAdminUrl());
     u.password = 'Wr0ngSecretPassw0rd';

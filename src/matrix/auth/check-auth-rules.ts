@@ -24,7 +24,8 @@ import { checkCreateEvent } from './check-create.js';
 import { checkMembership } from './check-membership.js';
 import { checkPowerLevelsChange } from './check-power-levels-change.js';
 import { PASS } from './pass-steps.js';
-import { describeMembership, domainOf, membershipIn, show } from './ids.js';
+import { domainOf, roomIdOfCreateEventId } from '../ids.js';
+import { describeMembership, membershipIn, show } from './ids.js';
 import {
   CREATE_KEY,
   POWER_LEVELS_KEY,
@@ -35,11 +36,11 @@ import {
 } from './power-levels.js';
 
 const ROOM_IDS = new WeakMap<Pdu, string>();
-/** v12: the room id a create event defines ('!' + its id without the '$'), memoised per event. */
+/** v12: the room id a create event defines (roomIdOfCreateEventId), memoised per event. */
 function roomIdOfCreate(create: Pdu): string {
   let id = ROOM_IDS.get(create);
   if (id === undefined) {
-    id = '!' + create.event_id.slice(1);
+    id = roomIdOfCreateEventId(create.event_id);
     ROOM_IDS.set(create, id);
   }
   return id;

@@ -10,7 +10,8 @@ import { ROOM_VERSIONS } from '../room-versions.js';
 import type { RoomVersionRules } from '../room-versions.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
 import { allow, deny } from './auth-result.js';
-import { domainOf, isValidUserIdWithServerName, show } from './ids.js';
+import { domainOf, isValidUserIdWithServerName } from '../ids.js';
+import { show } from './ids.js';
 import { PASS } from './pass-steps.js';
 import { own } from './power-levels.js';
 

@@ -14,7 +14,8 @@ import type { Pdu } from '../pdu.js';
 import type { RoomVersionRules } from '../room-versions.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
 import { allow, deny } from './auth-result.js';
-import { describeMembership, domainOf, membershipIn, show } from './ids.js';
+import { domainOf } from '../ids.js';
+import { describeMembership, membershipIn, show } from './ids.js';
 import {
   JOIN_RULES_KEY,
   formatLevel,

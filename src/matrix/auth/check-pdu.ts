@@ -15,6 +15,7 @@
  */
 import type { Pdu } from '../pdu.js';
 import { stateKeyOf, stateKeyOfPdu } from '../pdu.js';
+import { impliedCreateEventId } from '../ids.js';
 import type { RoomVersionRules } from '../room-versions.js';
 import { authTypesForEvent } from './auth-events-selection.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
@@ -38,7 +39,7 @@ export function checkAuthEvents(event: Pdu, authEvents: readonly Pdu[], rules: R
   if (rules.roomIdFromCreateEvent) {
     // Not at hand counts as not a create event, as ruma's v12 tests expect (and the spec's rule 2
     // reads: "is not an event ID for an accepted m.room.create event").
-    create = byId.get('$' + event.room_id.slice(1));
+    create = byId.get(impliedCreateEventId(event.room_id));
     if (create === undefined || create.type !== 'm.room.create' || create.state_key !== '') return denyNoCreate(event, rules, trace);
     const refused = checkRoomIdIsCreate(event, create, trace);
     if (refused !== undefined) return refused;

@@ -28,7 +28,8 @@ import type { JsonObject, JsonValue, Pdu } from '../pdu.js';
 import type { RoomVersionRules } from '../room-versions.js';
 import type { AuthResult, AuthStep } from './auth-result.js';
 import { allow, deny } from './auth-result.js';
-import { isValidUserId, show } from './ids.js';
+import { isValidUserId } from '../ids.js';
+import { show } from './ids.js';
 import { PASS } from './pass-steps.js';
 import { NAMED_LEVELS, formatLevel, isJsonObject, own, parsePowerLevel } from './power-levels.js';
 

@@ -14,8 +14,11 @@
  * v1-floaty-power-levels"; from v6 canonical JSON forbids floats); v10+ accept integers only.
  */
 import type { JsonObject, JsonValue, Pdu } from '../pdu.js';
-import { stateKeyOf } from '../pdu.js';
+import { isJsonObject, stateKeyOf } from '../pdu.js';
 import type { RoomVersionRules } from '../room-versions.js';
+
+/** Re-exported for the rule modules; the one definition is in ../pdu.ts. */
+export { isJsonObject };
 
 export const CREATE_KEY = stateKeyOf('m.room.create', '');
 export const POWER_LEVELS_KEY = stateKeyOf('m.room.power_levels', '');
@@ -55,10 +58,6 @@ export function parsePowerLevel(value: JsonValue | undefined, rules: RoomVersion
     return parseInt(value.trim(), 10);
   }
   return undefined;
-}
-
-export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Reads `obj[key]` without looking at the prototype chain (content is hostile: "__proto__", …). */

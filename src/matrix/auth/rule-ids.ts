@@ -17,8 +17,11 @@
  */
 import type { RoomVersionRules } from '../room-versions.js';
 
-/** A stable slug naming one rule (or one outcome of a rule), e.g. 'member.join.banned'. */
-export type AuthRuleId = string;
+/**
+ * A stable slug naming one rule (or one outcome of a rule), e.g. 'member.join.banned': one of the
+ * keys of the rule table below, so a misspelt id does not compile.
+ */
+export type AuthRuleId = keyof typeof RULES;
 
 interface RuleInfo {
   readonly title: string;
@@ -56,7 +59,7 @@ const always = (f: (r: RoomVersionRules) => string) => f;
 const when = (flag: (r: RoomVersionRules) => boolean, f: (r: RoomVersionRules) => string) => (r: RoomVersionRules) =>
   flag(r) ? f(r) : undefined;
 
-const RULES: Record<string, RuleInfo> = {
+const RULES = {
   // 1. m.room.create
   'create.has-prev-events': { title: 'a create event must have no prev_events', number: always(() => '1.1') },
   'create.room-id-domain': {
@@ -324,10 +327,10 @@ const RULES: Record<string, RuleInfo> = {
     title: 'any other event is allowed',
     number: (r) => `${top(r).after + (r.eventFormat === 1 ? 6 : 5)}`,
   },
-};
+} satisfies Record<string, RuleInfo>;
 
 /** Every known rule id (for tests, documentation and coverage reports). */
-export const AUTH_RULE_IDS: readonly AuthRuleId[] = Object.freeze(Object.keys(RULES));
+export const AUTH_RULE_IDS: readonly AuthRuleId[] = Object.freeze(Object.keys(RULES) as AuthRuleId[]);
 
 /**
  * The rule's number in the spec's list for this room version ("4.3.2"), or "n/a" when the rule does

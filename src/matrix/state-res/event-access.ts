@@ -2,20 +2,15 @@
  * Event lookup shared by the state resolution steps: one cache per resolution, the "implied create
  * event" of room version 12, and a strict lookup that names the missing event.
  */
+import { impliedCreateEventId } from '../ids.js';
 import { MatrixFormatError } from '../matrix-format-error.js';
 import type { Pdu } from '../pdu.js';
 import type { RoomVersionRules } from '../room-versions.js';
 
 export type FetchEvent = (eventId: string) => Pdu | undefined;
 
-/**
- * The id of the room's create event in room versions whose room id is derived from it (v12,
- * MSC4291): `$` + the room id without its `!` sigil.
- * https://spec.matrix.org/v1.16/rooms/v12/#event-format
- */
-export function impliedCreateEventId(roomId: string): string {
-  return '$' + roomId.slice(1);
-}
+/** Re-exported from ../ids.ts, its one definition. */
+export { impliedCreateEventId };
 
 /**
  * The auth events of `pdu` as edges of the auth DAG. From room version 12 the create event is not

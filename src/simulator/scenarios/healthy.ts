@@ -8,6 +8,7 @@
  * A soft-fails it (server-server API "Soft failure"). Bob's next message cites it, so A resolves it
  * against the ban (the ban wins). Server A's view is written to the engine.
  */
+import { stateKeyOf } from '../../matrix/pdu.js';
 import { SimRoom } from '../room.js';
 import { SimServer } from '../server.js';
 import { writeServerDatabase } from '../write-database.js';
@@ -56,7 +57,7 @@ export function simulateHealthy(roomVersion = '10', hop: 'sqlite' | 'postgres' =
   const doomed = room.send(c, carol, 'm.room.message', message('oops, wrong room'), { deliverTo: [a, b] }).eventId;
   const redaction = room.send(c, carol, 'm.room.redaction', { redacts: doomed, reason: 'mistake' }, { deliverTo: [a, b] }).eventId;
 
-  const plOld = room.view(a).currentState.get(JSON.stringify(['m.room.power_levels', '']))!;
+  const plOld = room.view(a).currentState.get(stateKeyOf('m.room.power_levels', ''))!;
   const plContent = structuredClone(room.event(plOld).pdu.content);
   (plContent.users as Record<string, number>)[carol] = 50;
   const pl2 = room.send(a, alice, 'm.room.power_levels', plContent, { stateKey: '', deliverTo: [b, c] }).eventId;

@@ -28,7 +28,7 @@
  * B's view (which accepted everything except the genuine rejection) is the healthy twin.
  */
 import { checkAuthEvents } from '../../matrix/auth/check-pdu.js';
-import type { JsonObject } from '../../matrix/pdu.js';
+import { stateKeyOf, type JsonObject } from '../../matrix/pdu.js';
 import { SimRoom } from '../room.js';
 import { SimServer } from '../server.js';
 import type { RoomView } from '../room-view.js';
@@ -76,7 +76,7 @@ export function simulateRejectionCascade(
   const before = room.send(a, alice, 'm.room.message', message('all is well'), { deliverTo: [b, c] }).eventId;
 
   // The root: B raises Carol to 50. Valid. C does not receive it (partitioned from B).
-  const plKey = JSON.stringify(['m.room.power_levels', '']);
+  const plKey = stateKeyOf('m.room.power_levels', '');
   const oldPl = room.view(b).currentState.get(plKey)!;
   const rootContent = structuredClone(room.event(oldPl).pdu.content) as JsonObject;
   (rootContent.users as Record<string, number>)[carol] = 50;

@@ -12,7 +12,7 @@
  *    must stay rejected after any repair — the genuine rejection.
  * B's view (which accepted everything except the genuine rejection) is the healthy twin.
  */
-import type { JsonObject } from '../../matrix/pdu.js';
+import { stateKeyOf, type JsonObject } from '../../matrix/pdu.js';
 import { SimRoom } from '../room.js';
 import { SimServer } from '../server.js';
 import { writeServerDatabase } from '../write-database.js';
@@ -46,7 +46,7 @@ export function simulateRejectionChain(roomVersion = '10', hop: 'sqlite' | 'post
   const before = room.send(a, alice, 'm.room.message', message('all is well'), { deliverTo: [b, c] }).eventId;
 
   // 1. The root: B raises Carol to 50. Valid; A rejects it anyway. C does not receive it.
-  const plKey = JSON.stringify(['m.room.power_levels', '']);
+  const plKey = stateKeyOf('m.room.power_levels', '');
   const oldPl = room.view(b).currentState.get(plKey)!;
   const rootContent = structuredClone(room.event(oldPl).pdu.content) as JsonObject;
   (rootContent.users as Record<string, number>)[carol] = 50;

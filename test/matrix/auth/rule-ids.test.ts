@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AUTH_RULE_IDS, describeRule, ruleExistsIn, specRuleNumber } from '../../../src/matrix/auth/index.js';
+import { AUTH_RULE_IDS, describeRule, ruleExistsIn, specRuleNumber, type AuthRuleId } from '../../../src/matrix/auth/index.js';
 import { PASS } from '../../../src/matrix/auth/pass-steps.js';
 import { ROOM_VERSIONS, roomVersionRules } from '../../../src/matrix/room-versions.js';
 
-const n = (rule: string, v: string) => specRuleNumber(rule, roomVersionRules(v));
+const n = (rule: AuthRuleId, v: string) => specRuleNumber(rule, roomVersionRules(v));
 
 describe('specRuleNumber follows each version’s list', () => {
   it('top-level rules move with the aliases rule (v1–v5) and the v12 room id rule', () => {
@@ -69,7 +69,7 @@ describe('specRuleNumber follows each version’s list', () => {
     expect(n('auth-events.no-create', '12')).toBe('n/a');
     expect(n('member.knock.allow', '6')).toBe('n/a');
     expect(n('power-levels.non-integer', '9')).toBe('n/a');
-    expect(n('no.such.rule', '10')).toBe('n/a');
+    expect(n('no.such.rule' as AuthRuleId, '10')).toBe('n/a');
     expect(ruleExistsIn('aliases.domain', roomVersionRules('5'))).toBe(true);
   });
 
@@ -78,7 +78,7 @@ describe('specRuleNumber follows each version’s list', () => {
       expect(describeRule(id).length).toBeGreaterThan(10);
       expect([...ROOM_VERSIONS.values()].some((r) => ruleExistsIn(id, r))).toBe(true);
     }
-    expect(describeRule('nope')).toContain('unknown');
+    expect(describeRule('nope' as AuthRuleId)).toContain('unknown');
   });
 
   it('every shared pass step names a known rule and is frozen', () => {
@@ -87,5 +87,15 @@ describe('specRuleNumber follows each version’s list', () => {
       expect(step).toEqual({ rule: id, outcome: 'pass' });
       expect(Object.isFrozen(step)).toBe(true);
     }
+  });
+});
+
+describe('AuthRuleId', () => {
+  it('is the union of the rule table’s keys, so a misspelt id does not compile', () => {
+    // @ts-expect-error 'member.join.bannd' is not a rule id
+    const typo: AuthRuleId = 'member.join.bannd';
+    const known: AuthRuleId = 'member.join.banned';
+    expect(AUTH_RULE_IDS).not.toContain(typo);
+    expect(AUTH_RULE_IDS).toContain(known);
   });
 });

@@ -50,12 +50,16 @@ describe('large conflict', () => {
       const ms = performance.now() - started;
       console.log(`state-res ${version}: ${trace.fullConflictedSet.length} events in the full conflicted set, resolved in ${ms.toFixed(1)} ms`);
       expect(trace.conflicted.size).toBe(USERS + 1);
-      // Both last power levels are allowed; the one sorted last wins, and the joins citing its
-      // chain sit at mainline position 0, after the other fork's joins: that fork wins every key.
-      const pl = state.get(stateKeyOf('m.room.power_levels', ''))!;
-      const winner = pl.slice('$pl-'.length, '$pl-'.length + 1);
+      // Fork b wins. Power events: the two power-levels chains ($pl-a1…a10, $pl-b1…b10, all sent
+      // by Alice, so equal sender power) are ordered by reverse topological power ordering; ties
+      // break on origin_server_ts, and fork b was built after fork a (the factory's timestamps
+      // increase), so $pl-a1…a10 come first and $pl-b10 is applied last: it is the resolved power
+      // levels and the mainline. The joins of fork b cite $pl-b10 (mainline position 0); those of
+      // fork a reach the mainline only at $pl0, deeper, so they sort first and fork b's joins,
+      // applied after them, win every member key.
+      expect(state.get(stateKeyOf('m.room.power_levels', ''))).toBe('$pl-b10');
       for (let u = 0; u < USERS; u++) {
-        expect(state.get(stateKeyOf('m.room.member', `@user${u}:example.com`))).toBe(`$join-${winner}-${u}`);
+        expect(state.get(stateKeyOf('m.room.member', `@user${u}:example.com`))).toBe(`$join-b-${u}`);
       }
       expect(state.size).toBe(USERS + 4);
     });

@@ -17,7 +17,7 @@ import { decide, levelOf, select } from './external-vectors.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../vectors/auth/external');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-const KNOWN = new Set(AUTH_RULE_IDS);
+const KNOWN = new Set<string>(AUTH_RULE_IDS);
 
 function load(f: string): ExternalVectorFile {
   return JSON.parse(readFileSync(join(DIR, f), 'utf8')) as ExternalVectorFile;

@@ -3,7 +3,7 @@
  * "Server Name"), as Synapse's UserID.is_valid does; found by ruma's vector '@::example.org'.
  */
 import { describe, expect, it } from 'vitest';
-import { isValidServerName, isValidUserIdWithServerName } from '../../../../src/matrix/auth/ids.js';
+import { isValidServerName, isValidUserIdWithServerName } from '../../../../src/matrix/ids.js';
 
 describe('isValidServerName', () => {
   it('accepts DNS names, IPv4, IPv6 literals, with or without a port', () => {

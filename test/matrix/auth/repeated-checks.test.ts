@@ -1,6 +1,7 @@
 /**
- * A quick in-process micro-benchmark of checkAuthRules on messages and joins with ~5-entry auth
- * maps. The assertion is a loose floor (the test machine is shared); the figure is printed.
+ * checkAuthRules on the same messages and joins again and again (the memoised paths: member keys,
+ * state keys per PDU, the v12 room id of the create event) gives the same answer every time. Speed
+ * is measured by `npm run bench` (src/bench/auth-bench.ts), never asserted here.
  */
 import { describe, expect, it } from 'vitest';
 import { checkAuthRules } from '../../../src/matrix/auth/index.js';
@@ -9,9 +10,9 @@ import type { JsonObject, Pdu } from '../../../src/matrix/pdu.js';
 import { roomVersionRules } from '../../../src/matrix/room-versions.js';
 import { CAROL, ERIN, MALLORY, RoomBuilder } from './support/room-builder.js';
 
-describe('checkAuthRules throughput', () => {
+describe('checkAuthRules, repeated', () => {
   for (const v of ['10', '12']) {
-    it(`v${v}: messages and joins`, () => {
+    it(`v${v}: messages and joins are allowed every time`, () => {
       const rules = roomVersionRules(v);
       const b = new RoomBuilder(rules, 't');
       const pdu = (e: JsonObject): Pdu => toPdu(JSON.parse(JSON.stringify(e)) as JsonObject, rules, e.event_id as string);
@@ -28,14 +29,9 @@ describe('checkAuthRules throughput', () => {
         work.push([pdu(b.member(MALLORY, 'join', MALLORY, { displayname: `M${i}` })), joinAuth]);
       }
       let allowed = 0;
-      for (let i = 0; i < 50_000; i++) if (checkAuthRules(work[i % 1000]![0], work[i % 1000]![1], rules).allowed) allowed++;
-      const n = 300_000;
-      const t0 = performance.now();
+      const n = 5_000;
       for (let i = 0; i < n; i++) if (checkAuthRules(work[i % 1000]![0], work[i % 1000]![1], rules).allowed) allowed++;
-      const perSecond = n / ((performance.now() - t0) / 1000);
-      console.log(`v${v}: ${Math.round(perSecond).toLocaleString('en')} checks/s (messages + joins)`);
-      expect(allowed).toBe(50_000 + n);
-      expect(perSecond).toBeGreaterThan(50_000);
+      expect(allowed).toBe(n);
     });
   }
 });
