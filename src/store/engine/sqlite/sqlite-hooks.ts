@@ -10,7 +10,7 @@
  * /proc/<pid>/fd on Linux (Synapse holds its single connection for the life of the process). A
  * leftover -wal with no process is what a crash leaves: a note, not evidence.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, readlinkSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { SynapseDoctorError } from '../../../errors.js';
 
@@ -30,10 +30,39 @@ function processAlive(pid: number): boolean {
 export function acquireLockFile(dbPath: string, description: string): () => Promise<void> {
   const path = lockFilePath(dbPath);
   const body = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n';
-  for (let attempt = 0; attempt < 2; attempt++) {
-    let fd: number;
+  // The lock appears whole or not at all: written to a private file, then hard-linked into place
+  // (link fails if the lock exists). Killed in between, no empty lock file is left to block forever.
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, body, { mode: 0o600 });
+  } catch (e) {
+    throw new SynapseDoctorError('DB_ERROR', `cannot create the lock file ${path}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'synapse-doctor writes its lock, journal and backup beside the database; run it as a user who can write there.',
+    });
+  }
+  try {
+    return takeLock(path, tmp, description);
+  } finally {
     try {
-      fd = openSync(path, 'wx', 0o600);
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function takeLock(path: string, tmp: string, description: string): () => Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      try {
+        linkSync(tmp, path);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+        // no hard links on this filesystem: create it exclusively and write it (not atomic)
+        writeFileSync(path, readFileSync(tmp), { flag: 'wx', mode: 0o600 });
+      }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new SynapseDoctorError('DB_ERROR', `cannot create the lock file ${path}: ${(e as Error).message}`, {
@@ -55,11 +84,6 @@ export function acquireLockFile(dbPath: string, description: string): () => Prom
       throw new SynapseDoctorError('LOCK_HELD', `another synapse-doctor is writing to ${description} (lock file ${path}${typeof holder.pid === 'number' ? `, pid ${holder.pid}` : ''})`, {
         hint: sameHost ? 'Wait for it to finish.' : `Wait for it to finish; if no synapse-doctor runs, delete ${path}.`,
       });
-    }
-    try {
-      writeSync(fd, body);
-    } finally {
-      closeSync(fd);
     }
     let released = false;
     return async () => {
