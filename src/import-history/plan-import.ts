@@ -30,7 +30,8 @@
  */
 import { SynapseDoctorError } from '../errors.js';
 import { canonicalJson, parseJson } from '../matrix/canonical-json.js';
-import { isJsonObject, toPdu, type JsonObject, type Pdu } from '../matrix/pdu.js';
+import { isJsonObject, parseStoredEvent, type JsonObject, type Pdu } from '../matrix/pdu.js';
+import { internalMetadataFlag } from '../store/internal-metadata.js';
 import { redactEvent } from '../matrix/redaction.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
 import { makePlan } from '../plan/make-plan.js';
@@ -53,9 +54,9 @@ import {
   stateGroupContents,
   type SourceEvent,
 } from '../store/readers/history.js';
-import { stateGroupIdPosition } from '../store/readers/room-dag.js';
+import { countStateGroupRows, maxStateGroupId, sequencePosition, stateGroupIdPosition } from '../store/readers/room-dag.js';
 import { acceptedEventRows, laterInThread, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
-import { keyedDeletes, planThreadRows } from '../store/writers/room-steps.js';
+import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
 
 export interface ImportRequest {
@@ -116,24 +117,6 @@ function conflictBetween(a: string, b: string, rules: RoomVersionRules): string 
   return 'the source and the target store different JSON for it';
 }
 
-function parsePdu(json: string, rules: RoomVersionRules, eventId: string): Pdu | undefined {
-  try {
-    const raw = parseJson(json);
-    return isJsonObject(raw) ? toPdu(raw, rules, eventId) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function metadataFlag(json: string, flag: string): boolean {
-  try {
-    const m = JSON.parse(json) as Record<string, unknown>;
-    return m !== null && typeof m === 'object' && m[flag] === true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A source event the target lacks (or holds as an outlier): only what ordering, counting and the
  * room-wide rows need; the rest is read again with its batch.
@@ -181,15 +164,6 @@ function rowCounts(pdu: Pdu, roomId: string): Record<string, number> {
   return counts;
 }
 
-async function countStateRows(state: ReadStore['state'], groups: readonly number[]): Promise<number> {
-  let n = 0;
-  for (let i = 0; i < groups.length; i += 500) {
-    const chunk = groups.slice(i, i + 500);
-    const row = await state.queryOne<{ n: number }>(statement(`SELECT COUNT(*) AS n FROM state_groups_state WHERE state_group IN (${chunk.map(() => '?').join(', ')})`, chunk));
-    n += Number(row?.n ?? 0);
-  }
-  return n;
-}
 
 interface BatchRows {
   readonly tables: Map<string, SynapseRow[]>;
@@ -240,7 +214,7 @@ function batchRowMaker(
       const e = full.get(m.event_id);
       if (!e) throw new SynapseDoctorError('PLAN_STALE', `event ${m.event_id} is no longer in the source database`);
       const text = e.json;
-      const pdu = parsePdu(text, rules, e.event_id);
+      const pdu = parseStoredEvent(text, rules, e.event_id)?.pdu;
       add('events', {
         stream_ordering: so, topological_ordering: e.depth, event_id: e.event_id, type: e.type, room_id: roomId, processed: true, outlier: e.outlier,
         depth: e.depth, origin_server_ts: e.origin_server_ts, received_ts: e.received_ts, sender: e.sender, contains_url: e.contains_url,
@@ -258,7 +232,7 @@ function batchRowMaker(
       }
       if (!pdu) continue;
       const red = sourceRedactions.get(e.event_id);
-      const rows = acceptedEventRows({ pdu, roomId, streamOrdering: so, receivedTs: red?.received_ts ?? e.received_ts ?? 0, recheckRedaction: metadataFlag(e.internal_metadata, 'recheck_redaction') });
+      const rows = acceptedEventRows({ pdu, roomId, streamOrdering: so, receivedTs: red?.received_ts ?? e.received_ts ?? 0, recheckRedaction: internalMetadataFlag(e.internal_metadata, 'recheck_redaction') });
       for (const [table, row] of rows.tables) add(table, table === 'redactions' && red ? { ...row, have_censored: red.have_censored } : row);
       if (rows.search) search.push(rows.search);
     }
@@ -303,7 +277,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     if (!e.outlier && e.rejection === null) {
       if (e.depth < minTimelineDepth) minTimelineDepth = e.depth;
       if (e.json.includes('m.thread')) {
-        const pdu = parsePdu(e.json, rules, e.event_id);
+        const pdu = parseStoredEvent(e.json, rules, e.event_id)?.pdu;
         if (pdu) threadEvents.push({ id: e.event_id, pdu });
       }
     }
@@ -311,7 +285,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     if (!t) {
       // Kept without its JSON (read again, one batch at a time, when the rows are made): what
       // counting the rows and the backward extremities need.
-      const parsed = parsePdu(e.json, rules, e.event_id);
+      const parsed = parseStoredEvent(e.json, rules, e.event_id)?.pdu;
       const pdu = e.rejection === null ? parsed : undefined;
       const counts = pdu ? rowCounts(pdu, roomId) : {};
       if (e.state_key !== null) counts.event_auth = new Set(parsed?.auth_events ?? []).size;
@@ -388,7 +362,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     const made = batchRowMaker(source, roomId, rules, batch, fresh, closure, groupMap, newOrdering, have, sourceRedactions, hasRejectionReason, madeCache);
     if (fresh.length > 0) {
       const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
-      const stateRows = await countStateRows(source.state, fresh);
+      const stateRows = await countStateGroupRows(source.state, fresh);
       const edgeCount = fresh.filter((g) => closure.get(g) !== null && closure.get(g) !== undefined).length;
       for (const [table, columns, count] of [
         ['state_groups', ['id', 'room_id', 'event_id'], fresh.length],
@@ -458,7 +432,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   }
   if (deOutliered.length > 0) {
     const json = await eventJsonByIds(target.main, deOutliered.map((e) => e.event_id));
-    for (const e of deOutliered) prevsOf.set(e.event_id, parsePdu(json.get(e.event_id) ?? '', rules, e.event_id)?.prev_events ?? []);
+    for (const e of deOutliered) prevsOf.set(e.event_id, parseStoredEvent(json.get(e.event_id) ?? '', rules, e.event_id)?.pdu.prev_events ?? []);
   }
   for (const e of importedTimeline) for (const p of prevsOf.get(e.event_id) ?? []) if (present.get(p) !== true) prevCandidates.add(p);
   const resolvedIds = new Set(importedTimeline.map((e) => e.event_id));
@@ -467,12 +441,12 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const beAfter = [...new Set([...beBefore.filter((id) => !resolvedIds.has(id) && present.get(id) !== true), ...prevCandidates])].sort();
   const beGone = beBefore.filter((id) => !beAfter.includes(id));
   const beAdded = beAfter.filter((id) => !beBefore.includes(id));
-  finalSteps.push(...keyedDeletes(roomId, { id: 'event_backward_extremities-resolved', table: 'event_backward_extremities', roomColumn: 'room_id', column: 'event_id', ids: beGone, exact: true }, roomReason));
+  finalSteps.push(...keyedStatements(roomId, { id: 'event_backward_extremities-resolved', table: 'event_backward_extremities', roomColumn: 'room_id', column: 'event_id', ids: beGone, exact: true }, roomReason));
 
   finalSteps.push(...(await planInsertRows(target.main, 'event_backward_extremities', beAdded.map((event_id) => ({ event_id, room_id: roomId })), { reason: roomReason })));
   const nowPresent = new Set(missing.map((e) => e.event_id));
   const failed = (await findFailedPullAttempts(target.main, roomId)).filter((id) => resolvedIds.has(id) || nowPresent.has(id) || have.has(id));
-  finalSteps.push(...keyedDeletes(roomId, { id: 'event_failed_pull_attempts-present', table: 'event_failed_pull_attempts', roomColumn: 'room_id', column: 'event_id', ids: failed, exact: true }, roomReason));
+  finalSteps.push(...keyedStatements(roomId, { id: 'event_failed_pull_attempts-present', table: 'event_failed_pull_attempts', roomColumn: 'room_id', column: 'event_id', ids: failed, exact: true }, roomReason));
 
   const minImported = minTimelineDepth;
   const minDepth = await findMinDepth(target.main, roomId);
@@ -500,7 +474,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     finalSteps.push(...sequenceSteps);
   }
   if (target.state.capabilities.sequences) {
-    const inUse = Math.max(maxNewGroup, await maxStateGroupId(target));
+    const inUse = Math.max(maxNewGroup, await maxStateGroupId(target.state));
     if (inUse > 0) finalSteps.push({ kind: 'sequence', id: 'state_group_id_seq', reason: roomReason, database: 'state', sequence: 'state_group_id_seq', atLeast: inUse });
   }
   for (const s of finalSteps) steps.push(s.kind === 'sequence' ? s : { ...s, unit });
@@ -539,18 +513,13 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   return { plan, summary, empty: steps.every((st) => st.kind === 'sequence') && !(await sequencesBehind(target, steps)) };
 }
 
-async function maxStateGroupId(target: ReadStore): Promise<number> {
-  const row = await target.state.queryOne<{ m: number | null }>('SELECT MAX(id) AS m FROM state_groups');
-  return Number(row?.m ?? 0);
-}
 
 /** Would any sequence step move its sequence (PostgreSQL)? */
 async function sequencesBehind(target: ReadStore, steps: readonly Step[]): Promise<boolean> {
   for (const st of steps) {
     if (st.kind !== 'sequence') continue;
-    const engine = st.database === 'state' ? target.state : target.main;
-    const row = await engine.queryOne<{ last_value: number; is_called: boolean }>(`SELECT last_value, is_called FROM ${st.sequence}`);
-    if (!row || Number(row.last_value) < st.atLeast) return true;
+    const at = await sequencePosition(st.database === 'state' ? target.state : target.main, st.sequence as 'state_group_id_seq' | 'events_backfill_stream_seq');
+    if (at === undefined || at < st.atLeast) return true;
   }
   return false;
 }

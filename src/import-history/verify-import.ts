@@ -4,6 +4,7 @@
  * state that group holds equals the source's state at that event (compared for every event, or an
  * even sample of `sample` events on large rooms, each distinct pair of groups read once).
  */
+import { sameStateMap } from '../matrix/pdu.js';
 import type { ReadStore } from '../store/open.js';
 import { findEventPositions } from '../store/readers/room-dag.js';
 import { findBackwardExtremities, iterateSourceEvents } from '../store/readers/history.js';
@@ -21,11 +22,6 @@ export interface ImportVerification {
   readonly problems: readonly string[];
 }
 
-function same(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
-}
 
 export async function verifyImport(source: ReadStore, target: ReadStore, roomId: string, options: { sample?: number } = {}): Promise<ImportVerification> {
   const sample = options.sample ?? 2000;
@@ -59,7 +55,7 @@ export async function verifyImport(source: ReadStore, target: ReadStore, roomId:
     const key = `${e.group}:${tg}`;
     let ok = compared.get(key);
     if (ok === undefined) {
-      ok = same(await src.read(e.group), await dst.read(tg));
+      ok = sameStateMap(await src.read(e.group), await dst.read(tg));
       compared.set(key, ok);
     }
     stateCompared++;

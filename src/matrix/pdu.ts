@@ -4,6 +4,7 @@
  * https://spec.matrix.org/v1.16/server-server-api/#pdus
  */
 import { MatrixFormatError } from './matrix-format-error.js';
+import { parseJson } from './canonical-json.js';
 import { roomIdOfCreateEventId } from './ids.js';
 import type { RoomVersionRules } from './room-versions.js';
 
@@ -31,6 +32,25 @@ export interface Pdu {
 }
 
 /** Key of a state map entry: exact for any strings (a type may contain any character). */
+/** Do two state maps (`stateKeyOf` key → event id) hold the same entries? */
+export function sameStateMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/** Parses a stored event's JSON into its raw object and its Pdu; undefined when it is not a valid event (hostile or damaged rows). */
+export function parseStoredEvent(json: string, rules: RoomVersionRules, eventId: string): { raw: JsonObject; pdu: Pdu } | undefined {
+  try {
+    const raw = parseJson(json);
+    if (!isJsonObject(raw)) return undefined;
+    return { raw, pdu: toPdu(raw, rules, eventId) };
+  } catch {
+    return undefined;
+  }
+}
+
 export function stateKeyOf(type: string, stateKey: string): string {
   return JSON.stringify([type, stateKey]);
 }

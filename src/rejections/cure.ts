@@ -27,12 +27,14 @@
 import { SynapseDoctorError } from '../errors.js';
 import { authTypesForEvent, CREATE_KEY, POWER_LEVELS_KEY, userPowerLevel } from '../matrix/auth/index.js';
 import { namedPowerLevelFrom } from '../matrix/auth/power-levels.js';
-import { parseJson } from '../matrix/canonical-json.js';
-import { isJsonObject, stateKeyOf, toPdu, type JsonObject, type Pdu } from '../matrix/pdu.js';
+import { parseStoredEvent, sameStateMap, stateKeyOf, type JsonObject, type Pdu } from '../matrix/pdu.js';
 import type { RoomVersionRules } from '../matrix/room-versions.js';
 import { resolveState } from '../matrix/state-res/index.js';
 import type { ReadStore } from '../store/open.js';
+import { internalMetadataFlag } from '../store/internal-metadata.js';
+import { findRoomRow } from '../store/readers/history.js';
 import {
+  findCurrentState,
   findEventPositions,
   findForwardExtremities,
   iterateRoomEventsFrom,
@@ -115,12 +117,6 @@ interface StateNode {
   hops?: number;
 }
 
-function sameState(a: StateMap, b: StateMap): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
-}
 
 /** The chains a request names; refuses roots that are not roots of this room's chains. */
 function chosenChains(chains: readonly ChainReport[], rejected: ReadonlyMap<string, { roots: readonly string[] }>, request: CureRequest): ChainReport[] {
@@ -142,25 +138,6 @@ function chosenChains(chains: readonly ChainReport[], rejected: ReadonlyMap<stri
   return out;
 }
 
-function parse(json: string, rules: RoomVersionRules, eventId: string): { raw: JsonObject; pdu: Pdu } | undefined {
-  try {
-    const raw = parseJson(json);
-    if (!isJsonObject(raw)) return undefined;
-    return { raw, pdu: toPdu(raw, rules, eventId) };
-  } catch {
-    return undefined;
-  }
-}
-
-function metadataFlag(json: string, flag: string): boolean {
-  try {
-    const m = JSON.parse(json) as Record<string, unknown>;
-    return m !== null && typeof m === 'object' && m[flag] === true;
-  } catch {
-    return false;
-  }
-}
-
 export async function computeCure(store: ReadStore, request: CureRequest): Promise<Cure> {
   const { roomId } = request;
   const report = await findRejections(store, { roomId });
@@ -175,7 +152,7 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
   const chains = chosenChains(room?.chains ?? [], rejectedInfo, request);
   const otherChains = (room?.chains ?? []).filter((c) => !chains.includes(c));
   const undecided = (room?.unattached ?? []).map((e) => ({ event_id: e.event_id, missing: e.classification.missing }));
-  const rules = rulesOf(room?.room_version ?? (await roomVersion(store, roomId)), roomId);
+  const rules = rulesOf(room?.room_version ?? (await roomVersionOf(store, roomId)), roomId);
   const extremitiesBefore = await findForwardExtremities(store.main, roomId);
   const groups = new StateGroupReader(store.state, 1024);
   const position = await stateGroupIdPosition(store.state);
@@ -195,7 +172,7 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
   // Every state event of the room: auth events and state resolution need them.
   const stateEvents = new Map<string, { pdu: Pdu; rejected: boolean }>();
   for await (const row of iterateRoomStateEvents(store.main, store.schema.capabilities, roomId)) {
-    const p = parse(row.json, rules, row.event_id);
+    const p = parseStoredEvent(row.json, rules, row.event_id);
     if (p) stateEvents.set(row.event_id, { pdu: p.pdu, rejected: row.rejection !== null });
   }
   const status = new Map<string, boolean>(); // event id → rejected, as decided by the cure
@@ -214,9 +191,9 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
   const window: WindowEvent[] = [];
   const candidateRaw = new Map<string, { raw: JsonObject; pdu: Pdu }>();
   for await (const row of iterateRoomEventsFrom(store.main, store.schema.capabilities, roomId, minStream)) {
-    const p = parse(row.json, rules, row.event_id);
+    const p = parseStoredEvent(row.json, rules, row.event_id);
     if (p && candidates.has(row.event_id)) candidateRaw.set(row.event_id, p);
-    window.push({ row: { ...row, json: '' }, pdu: p?.pdu, softFailed: metadataFlag(row.internal_metadata, 'soft_failed'), recheckRedaction: metadataFlag(row.internal_metadata, 'recheck_redaction') });
+    window.push({ row: { ...row, json: '' }, pdu: p?.pdu, softFailed: internalMetadataFlag(row.internal_metadata, 'soft_failed'), recheckRedaction: internalMetadataFlag(row.internal_metadata, 'recheck_redaction') });
   }
   const inWindow = new Map(window.map((w) => [w.row.event_id, w]));
   const timeline = window.filter((w) => !w.row.outlier).sort((a, b) => a.row.depth - b.row.depth || a.row.stream_ordering - b.row.stream_ordering);
@@ -266,7 +243,7 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
   };
   const resolveNodes = (prevNodes: StateNode[]): StateNode => {
     const distinct: StateNode[] = [];
-    for (const n of prevNodes) if (!distinct.some((d) => d === n || (d.group !== undefined && d.group === n.group) || sameState(d.state, n.state))) distinct.push(n);
+    for (const n of prevNodes) if (!distinct.some((d) => d === n || (d.group !== undefined && d.group === n.group) || sameStateMap(d.state, n.state))) distinct.push(n);
     if (distinct.length === 1) return distinct[0]!;
     return { state: resolveState({ stateSets: distinct.map((d) => d.state), rules, fetchEvent }) };
   };
@@ -326,7 +303,7 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
     // Keep the stored group when it already holds exactly this state.
     if (after.group === undefined && w.row.state_group !== null) {
       const stored = await groups.read(w.row.state_group);
-      if (sameState(stored, after.state)) after = { state: stored, group: w.row.state_group };
+      if (sameStateMap(stored, after.state)) after = { state: stored, group: w.row.state_group };
     }
     if (after.group === undefined) {
       if (after !== before) {
@@ -374,9 +351,7 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
   for (const w of timeline) if (!finalRejected(w) && !w.softFailed && !covered.has(w.row.event_id)) extremities.add(w.row.event_id);
   const extremitiesAfter = [...extremities].sort();
 
-  const currentRows = await store.main.query<{ type: string; state_key: string; event_id: string }>(
-    { sql: 'SELECT type, state_key, event_id FROM current_state_events WHERE room_id = ?', params: [roomId] },
-  );
+  const currentRows = await findCurrentState(store.main, roomId);
   const stateBeforeCure = new Map(currentRows.map((r) => [stateKeyOf(r.type, r.state_key), r.event_id]));
   const extremityNodes: StateNode[] = [];
   const outsideExtremities = extremitiesAfter.filter((id) => !nodes.has(id));
@@ -432,8 +407,8 @@ export function redactionNeedsRecheck(pdu: Pdu, state: StateMap, rules: RoomVers
   return userPowerLevel(pdu.sender, map, rules) < namedPowerLevelFrom('redact', map.get(POWER_LEVELS_KEY), rules);
 }
 
-async function roomVersion(store: ReadStore, roomId: string): Promise<string | null> {
-  const row = await store.main.queryOne<{ room_version: string | null }>({ sql: 'SELECT room_version FROM rooms WHERE room_id = ?', params: [roomId] });
+async function roomVersionOf(store: ReadStore, roomId: string): Promise<string | null> {
+  const row = await findRoomRow(store.main, roomId);
   if (!row) throw new SynapseDoctorError('ROOM_NOT_FOUND', `room ${roomId} is not in this database`);
   return row.room_version;
 }

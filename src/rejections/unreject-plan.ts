@@ -20,13 +20,14 @@
  *   stats handler has already read the delta stream up to its position (otherwise it will read our
  *   delta rows itself and count them: writing the stats too would count them twice).
  */
-import { isJsonObject, splitStateKey, stateKeyOf, type Pdu } from '../matrix/pdu.js';
+import { parseStoredEvent, splitStateKey, stateKeyOf, type Pdu } from '../matrix/pdu.js';
 import { makePlan } from '../plan/make-plan.js';
 import type { Check, Plan, Reason, Step } from '../plan/plan.js';
 import type { SqlValue } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
 import { hasColumn } from '../store/introspect.js';
 import type { ReadStore } from '../store/open.js';
+import { findEventJson } from '../store/readers/rejections.js';
 import {
   eventsStreamPosition,
   eventsWithRows,
@@ -35,9 +36,10 @@ import {
   findLocalUsers,
   findRoomStats,
   handlerPosition,
+  maxStateGroupId,
 } from '../store/readers/room-dag.js';
 import { acceptedEventRows, laterInThread, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
-import { planThreadRows } from '../store/writers/room-steps.js';
+import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { planEventSearch, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
 import type { Cure } from './cure.js';
 
@@ -52,43 +54,6 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
 
 function inList(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
-}
-
-interface StatementSpec {
-  id: string;
-  table: string;
-  database?: 'main' | 'state';
-  op: 'update' | 'delete';
-  /** `SET …` for updates. */
-  set?: { sql: string; params: SqlValue[] };
-  /** The rows: `roomColumn = room AND column IN ids`. */
-  roomColumn?: string;
-  column: string;
-  ids: readonly SqlValue[];
-  rowsExpected?: (chunk: readonly SqlValue[]) => number | undefined;
-}
-
-/** UPDATE/DELETE statements over a list of keys, one step per chunk; each scope names exactly its rows. */
-function keyedStatements(room: string, spec: StatementSpec, reason: Reason): Step[] {
-  return chunks(spec.ids).map((chunk, i) => {
-    const roomPart = spec.roomColumn ? `${spec.roomColumn} = ? AND ` : '';
-    const scope = statement(`${roomPart}${spec.column} IN (${inList(chunk.length)})`, [...(spec.roomColumn ? [room] : []), ...chunk]);
-    const sql = spec.op === 'delete'
-      ? `DELETE FROM ${spec.table} WHERE ${scope.sql}`
-      : `UPDATE ${spec.table} SET ${spec.set!.sql} WHERE ${scope.sql}`;
-    const expected = spec.rowsExpected?.(chunk);
-    return {
-      kind: 'statement' as const,
-      id: `${spec.id}${spec.ids.length > CHUNK ? `-${i + 1}` : ''}`,
-      reason,
-      database: spec.database ?? 'main',
-      table: spec.table,
-      op: spec.op,
-      statement: statement(sql, [...(spec.set?.params ?? []), ...scope.params]),
-      scope,
-      ...(expected !== undefined ? { rowsExpected: expected } : {}),
-    };
-  });
 }
 
 /** A check per chunk: `SELECT COUNT(*) FROM table WHERE room AND column IN chunk` equals a number. */
@@ -126,7 +91,7 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
     const rejectedNow = cure.decisions.map((d) => d.event_id);
     preconditions.push(...countChecks('still-rejected', 'the events re-checked are still rejected', 'rejections', 'event_id', rejectedNow, (c) => c.length));
   }
-  preconditions.push({ id: 'state-group-position', description: 'no state group was added since the plan was made', database: 'state', query: statement('SELECT COALESCE(MAX(id), 0) AS n FROM state_groups'), expect: await maxStateGroup(store) });
+  preconditions.push({ id: 'state-group-position', description: 'no state group was added since the plan was made', database: 'state', query: statement('SELECT COALESCE(MAX(id), 0) AS n FROM state_groups'), expect: await maxStateGroupId(store.state) });
   preconditions.push({ id: 'current-state-size', description: 'the current state of the room is as it was read', database: 'main', query: statement('SELECT COUNT(*) AS n FROM current_state_events WHERE room_id = ?', [room]), expect: cure.stateBefore.size });
   preconditions.push(...countChecks('current-state-events', 'the current state of the room is as it was read', 'current_state_events', 'event_id', [...cure.stateBefore.values()], (c) => c.length, { where: 'room_id = ?', params: [room] }));
   preconditions.push({ id: 'extremities-size', description: 'the forward extremities are as they were read', database: 'main', query: statement('SELECT COUNT(*) AS n FROM event_forward_extremities WHERE room_id = ?', [room]), expect: cure.extremitiesBefore.length });
@@ -135,10 +100,10 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
   // 1. The rejection markers.
   if (U.length > 0) {
     if (caps.rejectionsTable) {
-      steps.push(...keyedStatements(room, { id: 'rejections', table: 'rejections', op: 'delete', column: 'event_id', ids: uIds, rowsExpected: (c) => c.length }, why('un-reject: it passes the checks on receipt once the chain\'s root is accepted')));
+      steps.push(...keyedStatements(room, { id: 'rejections', table: 'rejections', column: 'event_id', ids: uIds, exact: true }, why('un-reject: it passes the checks on receipt once the chain\'s root is accepted')));
     }
     if (await hasColumn(store.main, 'events', 'rejection_reason')) {
-      steps.push(...keyedStatements(room, { id: 'events-rejection_reason', table: 'events', op: 'update', set: { sql: 'rejection_reason = NULL', params: [] }, roomColumn: 'room_id', column: 'event_id', ids: uIds, rowsExpected: (c) => c.length }, why('events.rejection_reason follows the rejections table (as mark_event_rejected_txn keeps them)')));
+      steps.push(...keyedStatements(room, { id: 'events-rejection_reason', table: 'events', op: 'update', set: { sql: 'rejection_reason = NULL', params: [] }, roomColumn: 'room_id', column: 'event_id', ids: uIds, exact: true }, why('events.rejection_reason follows the rejections table (as mark_event_rejected_txn keeps them)')));
     }
   }
 
@@ -196,7 +161,7 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
   if (cure.remap.length > 0) {
     const reason = why('event_to_state_groups: the state after each event (before it, for a rejected one)');
     const mapped = cure.remap.filter((r) => r.from !== null).map((r) => r.eventId);
-    if (mapped.length > 0) steps.push(...keyedStatements(room, { id: 'event_to_state_groups-old', table: 'event_to_state_groups', op: 'delete', column: 'event_id', ids: mapped, rowsExpected: (c) => c.length }, reason));
+    if (mapped.length > 0) steps.push(...keyedStatements(room, { id: 'event_to_state_groups-old', table: 'event_to_state_groups', column: 'event_id', ids: mapped, exact: true }, reason));
     steps.push(...(await planInsertRows(store.main, 'event_to_state_groups', cure.remap.map((r) => ({ event_id: r.eventId, state_group: r.to })), { reason })));
   }
 
@@ -209,7 +174,7 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
     const oldIds = changedKeys.map((k) => cure.stateBefore.get(k)).filter((x): x is string => x !== undefined);
     const positions = await findEventPositions(store.main, newIds);
     const pdus = await statePdus(store, cure, newIds);
-    if (oldIds.length > 0) steps.push(...keyedStatements(room, { id: 'current_state_events-old', table: 'current_state_events', op: 'delete', roomColumn: 'room_id', column: 'event_id', ids: oldIds, rowsExpected: (c) => c.length }, reason));
+    if (oldIds.length > 0) steps.push(...keyedStatements(room, { id: 'current_state_events-old', table: 'current_state_events', roomColumn: 'room_id', column: 'event_id', ids: oldIds, exact: true }, reason));
     const csRows: SynapseRow[] = [];
     const deltas: SynapseRow[] = [];
     for (const key of changedKeys) {
@@ -232,7 +197,7 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
     const localKeys = memberKeys.filter((k) => local.has(splitStateKey(k)[1]));
     if (localKeys.length > 0) {
       const lcmReason = why('local_current_membership: this server\'s users in the new current state');
-      steps.push(...keyedStatements(room, { id: 'local_current_membership-old', table: 'local_current_membership', op: 'delete', roomColumn: 'room_id', column: 'user_id', ids: localKeys.map((k) => splitStateKey(k)[1]) }, lcmReason));
+      steps.push(...keyedStatements(room, { id: 'local_current_membership-old', table: 'local_current_membership', roomColumn: 'room_id', column: 'user_id', ids: localKeys.map((k) => splitStateKey(k)[1]) }, lcmReason));
       const rows: SynapseRow[] = [];
       for (const k of localKeys) {
         const id = cure.stateAfter.get(k);
@@ -250,7 +215,7 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
   const added = cure.extremitiesAfter.filter((e) => !cure.extremitiesBefore.includes(e));
   if (gone.length > 0 || added.length > 0) {
     const reason = why('forward extremities: accepted events no accepted event follows (persist_events.py _calculate_new_extremities)');
-    if (gone.length > 0) steps.push(...keyedStatements(room, { id: 'event_forward_extremities-old', table: 'event_forward_extremities', op: 'delete', roomColumn: 'room_id', column: 'event_id', ids: gone, rowsExpected: (c) => c.length }, reason));
+    if (gone.length > 0) steps.push(...keyedStatements(room, { id: 'event_forward_extremities-old', table: 'event_forward_extremities', roomColumn: 'room_id', column: 'event_id', ids: gone, exact: true }, reason));
     steps.push(...(await planInsertRows(store.main, 'event_forward_extremities', added.map((event_id) => ({ event_id, room_id: room })), { reason })));
     steps.push(...(await planInsertRows(store.main, 'stream_ordering_to_exterm', cure.extremitiesAfter.map((event_id) => ({ stream_ordering: stream, room_id: room, event_id })), { reason })));
   }
@@ -287,26 +252,14 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
   return { plan, cure, empty: steps.length === 0 };
 }
 
-async function maxStateGroup(store: ReadStore): Promise<number> {
-  const row = await store.state.queryOne<{ m: number | null }>('SELECT MAX(id) AS m FROM state_groups');
-  return Number(row?.m ?? 0);
-}
 
 /** The state events named by ids, parsed (the cure loaded the room's state events already). */
 async function statePdus(store: ReadStore, cure: Cure, ids: readonly string[]): Promise<Map<string, Pdu>> {
   const out = new Map<string, Pdu>();
-  const { parseJson } = await import('../matrix/canonical-json.js');
-  const { toPdu } = await import('../matrix/pdu.js');
-  for (const chunk of chunks(ids)) {
-    const rows = await store.main.query<{ event_id: string; json: unknown }>(statement(`SELECT event_id, json FROM event_json WHERE event_id IN (${inList(chunk.length)})`, chunk));
-    for (const r of rows) {
-      try {
-        const raw = parseJson(typeof r.json === 'string' ? r.json : Buffer.from(r.json as Uint8Array).toString('utf8'));
-        if (isJsonObject(raw)) out.set(r.event_id, toPdu(raw, cure.rules, r.event_id));
-      } catch {
-        // a current state event whose JSON does not parse: no membership for it
-      }
-    }
+  // a current state event whose JSON does not parse gets no membership
+  for (const [id, json] of await findEventJson(store.main, ids)) {
+    const parsed = parseStoredEvent(json, cure.rules, id);
+    if (parsed) out.set(id, parsed.pdu);
   }
   return out;
 }

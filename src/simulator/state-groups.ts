@@ -8,6 +8,7 @@
  *   query counts the groups including the prev group, i.e. one more (state/bg_updates.py
  *   `_count_state_group_hops_txn`), so chains on PostgreSQL stop one hop earlier.
  */
+import { sameStateMap } from '../matrix/pdu.js';
 
 /** `stateKeyOf(type, state_key)` → event id. */
 export type StateMap = ReadonlyMap<string, string>;
@@ -109,9 +110,6 @@ export class StateGroupStore {
   }
 }
 
-export function sameState(a: StateMap, b: StateMap): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
-}
+/** The protocol core's state-map equality, under the simulator's name. */
+export const sameState = sameStateMap;
 

@@ -5,7 +5,7 @@
  * verification leaves the database untouched; a second writer is refused at once; SIGKILL at
  * random points leaves the database untouched or complete.
  */
-import { spawn } from 'node:child_process';
+import { runKillableChild } from '../support/kill-child.js';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -352,29 +352,8 @@ async function closeAll(): Promise<void> {
   for (const db of opened.splice(0)) await db.close();
 }
 
-/**
- * Runs the child; with `killAfterMs`, SIGKILLs it that long after it reports that applying began.
- * Resolves with its output and how long applying took (start to exit).
- */
+/** The child applying a sample plan (support/apply-child.mjs), killed `killAfterMs` after it began. */
 function runChild(url: string, journal: string, bulk: number, killAfterMs?: number, mode: [string, string] = ['sample', 'one']): Promise<{ out: string; signal: string | null; applyMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, url, journal, String(bulk), ...mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let startedAt = 0;
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (!startedAt && out.includes('start')) {
-        startedAt = Date.now();
-        if (killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('error', reject);
-    child.on('close', (_code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ out, signal, applyMs: startedAt ? Date.now() - startedAt : 0 });
-    });
-  });
+  return runKillableChild(CHILD, [url, journal, String(bulk), ...mode], killAfterMs);
 }
 

@@ -2,7 +2,6 @@
  * SIGKILL at random points while `unreject` applies its cure (a generated chain of a few thousand
  * events): afterwards the database is either untouched or fully cured, on both engines.
  */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,29 +11,12 @@ import { generateLoad } from '../../src/simulator/load.js';
 import { openDatabase } from '../../src/store/open.js';
 import { createPgDatabase, dropPgDatabase, ENGINES, freshSynapseDatabase, pgUrlFor, rawEngine } from '../support/engines.js';
 import { fingerprint } from '../support/fingerprint.js';
+import { runKillableChild } from '../support/kill-child.js';
 
 const CHILD = fileURLToPath(new URL('./support/unreject-child.mjs', import.meta.url));
 
 function runChild(url: string, journal: string, room: string, killAfterMs?: number): Promise<{ out: string; applyMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, url, journal, room], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let startedAt = 0;
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (!startedAt && out.includes('start')) {
-        startedAt = Date.now();
-        if (killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('error', reject);
-    child.on('close', () => {
-      if (timer) clearTimeout(timer);
-      resolve({ out, applyMs: startedAt ? Date.now() - startedAt : 0 });
-    });
-  });
+  return runKillableChild(CHILD, [url, journal, room], killAfterMs);
 }
 
 async function fingerprintOf(url: string): Promise<string> {

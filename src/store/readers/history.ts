@@ -118,16 +118,8 @@ export async function roomEventIndex(engine: ReadEngine, roomId: string): Promis
   return out;
 }
 
-/** The stored JSON of some events, by id. */
-export async function eventJsonByIds(engine: ReadEngine, ids: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const chunk = ids.slice(i, i + BATCH);
-    const rows = await engine.query<{ event_id: string; json: unknown }>(statement(`SELECT event_id, json FROM event_json WHERE event_id IN (${chunk.map(() => '?').join(', ')})`, chunk));
-    for (const r of rows) out.set(r.event_id, text(r.json));
-  }
-  return out;
-}
+/** The stored JSON of some events, by id (one reader for every capability). */
+export { findEventJson as eventJsonByIds } from './rejections.js';
 
 export interface RoomRow {
   room_version: string | null;

@@ -343,18 +343,7 @@ export async function findRoomStreamRange(engine: ReadEngine, caps: Caps, roomId
 }
 
 /** event_json.json of some events, by id (batches of 500 through event_json's unique index). */
-export async function findEventJsonByIds(engine: ReadEngine, ids: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    const rows = await engine.query<{ event_id: string; json: unknown }>(
-      `SELECT event_id, json FROM event_json WHERE event_id IN (${chunk.map(() => '?').join(', ')})`,
-      chunk,
-    );
-    for (const r of rows) out.set(String(r.event_id), typeof r.json === 'string' ? r.json : Buffer.from(r.json as Uint8Array).toString('utf8'));
-  }
-  return out;
-}
+export { findEventJson as findEventJsonByIds } from './rejections.js';
 
 /** A forward extremity whose event is rejected or an outlier. */
 export interface BadExtremityRow extends FindingEventRow {

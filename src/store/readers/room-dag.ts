@@ -203,14 +203,35 @@ export async function handlerPosition(engine: ReadEngine, table: 'stats_incremen
   return row?.stream_id === null || row?.stream_id === undefined ? undefined : Number(row.stream_id);
 }
 
+/** The highest state group id in use (0 when there is none). */
+export async function maxStateGroupId(state: ReadEngine): Promise<number> {
+  const row = await state.queryOne<{ m: number | null }>('SELECT MAX(id) AS m FROM state_groups');
+  return Number(row?.m ?? 0);
+}
+
+/** How many state_groups_state rows some groups hold. */
+export async function countStateGroupRows(state: ReadEngine, groups: readonly number[]): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < groups.length; i += BATCH) {
+    const chunk = groups.slice(i, i + BATCH);
+    const row = await state.queryOne<{ n: number }>(statement(`SELECT COUNT(*) AS n FROM state_groups_state WHERE state_group IN (${chunk.map(() => '?').join(', ')})`, chunk));
+    n += Number(row?.n ?? 0);
+  }
+  return n;
+}
+
+/** Where a PostgreSQL sequence stands (last_value), or undefined without sequences. */
+export async function sequencePosition(engine: ReadEngine, sequence: 'state_group_id_seq' | 'events_backfill_stream_seq' | 'events_stream_seq'): Promise<number | undefined> {
+  if (!engine.capabilities.sequences) return undefined;
+  const row = await engine.queryOne<{ last_value: number }>(`SELECT last_value FROM ${sequence}`);
+  return row ? Number(row.last_value) : undefined;
+}
+
 /** The highest state group id, and on PostgreSQL where state_group_id_seq stands: new ids continue above both. */
 export async function stateGroupIdPosition(state: ReadEngine): Promise<number> {
-  const row = await state.queryOne<{ m: number | null }>('SELECT MAX(id) AS m FROM state_groups');
-  let max = Number(row?.m ?? 0);
-  if (state.capabilities.sequences) {
-    const seq = await state.queryOne<{ last_value: number }>('SELECT last_value FROM state_group_id_seq');
-    if (seq) max = Math.max(max, Number(seq.last_value));
-  }
+  let max = await maxStateGroupId(state);
+  const seq = await sequencePosition(state, 'state_group_id_seq');
+  if (seq !== undefined) max = Math.max(max, seq);
   return max;
 }
 

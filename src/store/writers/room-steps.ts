@@ -1,5 +1,5 @@
 /**
- * Plan steps that more than one capability writes for a room: DELETEs over a list of keys (one
+ * Plan steps that more than one capability writes for a room: DELETEs/UPDATEs over a list of keys (one
  * step per chunk, each scope naming exactly its rows) and the `threads` rows, which keep the
  * latest event of each thread (events.py `_handle_event_relations` → threads upsert).
  */
@@ -14,27 +14,33 @@ import { planInsertRows, type SynapseRow } from './synapse-rows.js';
 
 const CHUNK = 500;
 
-export interface KeyedDelete {
+export interface KeyedStatement {
   readonly id: string;
   readonly table: string;
+  /** 'delete' (default), or 'update' with `set`. */
+  readonly op?: 'delete' | 'update';
+  /** `column = ?, …` and its values, for updates. */
+  readonly set?: { readonly sql: string; readonly params: readonly SqlValue[] };
   /** The room's column, when the table has one (the scope then names the room too). */
   readonly roomColumn?: string;
   readonly column: string;
   readonly ids: readonly SqlValue[];
-  /** Each chunk must delete exactly its keys' rows (a unique key), else leave it open. */
+  /** Each chunk must touch exactly one row per key (a unique key), else the count is left open. */
   readonly exact?: boolean;
 }
 
-/** DELETE … WHERE [room = ? AND] column IN (chunk), one step per chunk. */
-export function keyedDeletes(roomId: string, spec: KeyedDelete, reason: Reason): StatementStep[] {
+/** DELETE (or UPDATE) … WHERE [room = ? AND] column IN (chunk), one step per chunk, each scope naming exactly its rows. */
+export function keyedStatements(roomId: string, spec: KeyedStatement, reason: Reason): StatementStep[] {
   const out: StatementStep[] = [];
+  const op = spec.op ?? 'delete';
   for (let i = 0; i < spec.ids.length; i += CHUNK) {
     const chunk = spec.ids.slice(i, i + CHUNK);
     const roomPart = spec.roomColumn ? `${spec.roomColumn} = ? AND ` : '';
     const scope = statement(`${roomPart}${spec.column} IN (${chunk.map(() => '?').join(', ')})`, [...(spec.roomColumn ? [roomId] : []), ...chunk]);
+    const sql = op === 'delete' ? `DELETE FROM ${spec.table} WHERE ${scope.sql}` : `UPDATE ${spec.table} SET ${spec.set!.sql} WHERE ${scope.sql}`;
     out.push({
-      kind: 'statement', id: `${spec.id}${spec.ids.length > CHUNK ? `-${i / CHUNK + 1}` : ''}`, reason, database: 'main', table: spec.table, op: 'delete',
-      statement: statement(`DELETE FROM ${spec.table} WHERE ${scope.sql}`, scope.params), scope,
+      kind: 'statement', id: `${spec.id}${spec.ids.length > CHUNK ? `-${i / CHUNK + 1}` : ''}`, reason, database: 'main', table: spec.table, op,
+      statement: statement(sql, [...(spec.set?.params ?? []), ...scope.params]), scope,
       ...(spec.exact ? { rowsExpected: chunk.length } : {}),
     });
   }
@@ -55,7 +61,7 @@ export async function planThreadRows(engine: ReadEngine, roomId: string, latest:
     insert.push(threadRow(roomId, t));
   }
   return [
-    ...keyedDeletes(roomId, { id: `${idPrefix}threads-old`, table: 'threads', roomColumn: 'room_id', column: 'thread_id', ids: replace, exact: true }, reason),
+    ...keyedStatements(roomId, { id: `${idPrefix}threads-old`, table: 'threads', roomColumn: 'room_id', column: 'thread_id', ids: replace, exact: true }, reason),
     ...(await planInsertRows(engine, 'threads', insert, { reason, idPrefix })),
   ];
 }
