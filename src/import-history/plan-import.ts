@@ -46,7 +46,8 @@ import {
   findMinDepth,
   findRedactionsByIds,
   findRoomRow,
-  findSourceEventsByIds,
+  findEventStatusByIds,
+  findSourceEventsByStreamOrderings,
   iterateSourceEvents,
   lowestStreamOrdering,
   roomEventIndex,
@@ -55,7 +56,7 @@ import {
   type SourceEvent,
 } from '../store/readers/history.js';
 import { countStateGroupRows, maxStateGroupId, sequencePosition, stateGroupIdPosition } from '../store/readers/room-dag.js';
-import { acceptedEventRows, laterInThread, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
+import { acceptedEventRows, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
 
@@ -117,23 +118,97 @@ function conflictBetween(a: string, b: string, rules: RoomVersionRules): string 
   return 'the source and the target store different JSON for it';
 }
 
+/** Numbers kept per source event while planning: typed arrays that grow, never one object per event. */
+class Column<T extends Float64Array | Uint16Array | Uint8Array> {
+  private data: T;
+  length = 0;
+  constructor(private readonly make: (n: number) => T) {
+    this.data = make(1024);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = this.make(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+  get(i: number): number {
+    return this.data[i]!;
+  }
+}
+const f64 = (): Column<Float64Array> => new Column((n) => new Float64Array(n));
+const u16 = (): Column<Uint16Array> => new Column((n) => new Uint16Array(n));
+
+const OUTLIER = 1;
+const REJECTED = 2;
+const STATE = 4;
+/** The target holds it as an outlier, the source in its timeline: de-outliered, no new rows but its state. */
+const DE_OUTLIER = 8;
+
+/** Tables whose rows per event depend on its JSON (accepted-event-rows.ts, and event_auth for state events). */
+const COUNTED = ['event_auth', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_search'] as const;
+
 /**
- * A source event the target lacks (or holds as an outlier): only what ordering, counting and the
- * room-wide rows need; the rest is read again with its batch.
+ * What planning keeps of each source event the import writes: its ordering key (depth, source
+ * stream ordering), state group, flags and row counts, in columns; about 40 bytes an event. Ids
+ * and JSON are read again, one batch at a time, when the rows are made.
  */
-interface MissingEvent {
-  readonly event_id: string;
-  readonly depth: number;
-  readonly stream_ordering: number;
-  readonly origin_server_ts: number;
-  readonly outlier: boolean;
-  readonly rejected: boolean;
-  readonly isState: boolean;
-  readonly state_group: number | null;
-  /** Rows per table only accepted events get (accepted-event-rows.ts), and event_auth. */
-  readonly counts: Record<string, number>;
-  /** Prev events, for accepted timeline events (backward extremities). */
-  readonly prevs: readonly string[];
+class ImportIndex {
+  readonly depth = f64();
+  readonly sourceOrdering = f64();
+  /** NaN: none. */
+  readonly stateGroup = f64();
+  readonly flags = u16();
+  readonly counts = new Map<string, Column<Uint16Array>>(COUNTED.map((t) => [t, u16()]));
+  /** Event ids of the de-outliered events (the target's outliers: bounded by the target), by index. */
+  readonly deOutlierIds = new Map<number, string>();
+
+  get length(): number {
+    return this.depth.length;
+  }
+  add(e: SourceEvent, flags: number, counts: Readonly<Record<string, number>>): number {
+    const i = this.length;
+    this.depth.push(e.depth);
+    this.sourceOrdering.push(e.stream_ordering);
+    this.stateGroup.push(e.state_group ?? Number.NaN);
+    this.flags.push(flags);
+    for (const t of COUNTED) this.counts.get(t)!.push(Math.min(counts[t] ?? 0, 0xffff));
+    return i;
+  }
+  group(i: number): number | null {
+    const g = this.stateGroup.get(i);
+    return Number.isNaN(g) ? null : g;
+  }
+  has(i: number, flag: number): boolean {
+    return (this.flags.get(i) & flag) !== 0;
+  }
+  /** Indexes in import order: by depth, then the source's stream ordering (older lower). */
+  ordered(): Uint32Array {
+    const idx = new Uint32Array(this.length);
+    for (let i = 0; i < idx.length; i++) idx[i] = i;
+    return idx.sort((a, b) => this.depth.get(a) - this.depth.get(b) || this.sourceOrdering.get(a) - this.sourceOrdering.get(b));
+  }
+}
+
+/** The last timeline events seen while reading the source in stream order: most prev events are among them. */
+class RecentIds {
+  private readonly ring: (string | undefined)[];
+  private readonly set = new Set<string>();
+  private at = 0;
+  constructor(size: number) {
+    this.ring = new Array<string | undefined>(size);
+  }
+  add(id: string): void {
+    const old = this.ring[this.at];
+    if (old !== undefined) this.set.delete(old);
+    this.ring[this.at] = id;
+    this.set.add(id);
+    this.at = (this.at + 1) % this.ring.length;
+  }
+  has(id: string): boolean {
+    return this.set.has(id);
+  }
 }
 
 /** Columns of the rows made per table (the row's keys; those a table lacks are dropped). */
@@ -151,10 +226,6 @@ const COLUMNS: Readonly<Record<string, readonly string[]>> = {
   ex_outlier_stream: ['event_stream_ordering', 'event_id', 'state_group', 'instance_name'],
 };
 
-function slim(e: SourceEvent, counts: Record<string, number>, prevs: readonly string[]): MissingEvent {
-  return { event_id: e.event_id, depth: e.depth, stream_ordering: e.stream_ordering, origin_server_ts: e.origin_server_ts, outlier: e.outlier, rejected: e.rejection !== null, isState: e.state_key !== null, state_group: e.state_group, counts, prevs };
-}
-
 /** How many rows of each accepted-only table an event gets. */
 function rowCounts(pdu: Pdu, roomId: string): Record<string, number> {
   const rows = acceptedEventRows({ pdu, roomId, streamOrdering: 0, receivedTs: 0 });
@@ -164,21 +235,26 @@ function rowCounts(pdu: Pdu, roomId: string): Record<string, number> {
   return counts;
 }
 
-
 interface BatchRows {
   readonly tables: Map<string, SynapseRow[]>;
   readonly search: EventSearchRow[];
 }
 
+/** One batch: a run of import indexes (consecutive in import order) and their new stream orderings. */
+interface Batch {
+  readonly members: readonly number[];
+  /** Source stream ordering → new stream ordering, for the batch's events. */
+  readonly ordering: ReadonlyMap<number, number>;
+}
+
 /**
- * Makes one batch's rows, reading its events' JSON and its state groups from the source again;
- * the last batch made is kept, so the steps of one batch (run one after the other) read once.
+ * Makes one batch's rows, reading its events and its state groups from the source again; the
+ * last batch made is kept, so the steps of one batch (run one after the other) read once.
  */
 function batchRowMaker(
-  source: ReadStore, roomId: string, rules: RoomVersionRules, batch: readonly MissingEvent[], fresh: readonly number[],
-  closure: ReadonlyMap<number, number | null>, groupMap: ReadonlyMap<number, number>, newOrdering: ReadonlyMap<string, number>,
-  have: ReadonlyMap<string, unknown>, sourceRedactions: ReadonlyMap<string, { have_censored: boolean; received_ts: number | null }>, hasRejectionReason: boolean,
-  cache: { last?: { batch: readonly MissingEvent[]; rows: BatchRows } },
+  source: ReadStore, roomId: string, rules: RoomVersionRules, index: ImportIndex, batch: Batch, fresh: readonly number[],
+  closure: ReadonlyMap<number, number | null>, groupMap: ReadonlyMap<number, number>, hasRejectionReason: boolean,
+  cache: { last?: { batch: Batch; rows: BatchRows } },
 ): () => Promise<BatchRows> {
   return async () => {
     if (cache.last?.batch === batch) return cache.last.rows;
@@ -197,22 +273,23 @@ function batchRowMaker(
         for (const r of c?.rows ?? []) add('state_groups_state', { state_group: id, room_id: roomId, type: r.type, state_key: r.state_key, event_id: r.event_id });
       }
     }
-    const full = await findSourceEventsByIds(source.main, source.schema.capabilities, batch.filter((x) => !have.has(x.event_id)).map((x) => x.event_id));
+    // de-outliered: its state, an ex_outlier_stream row (outlier = false is a statement step)
+    for (const i of batch.members) {
+      if (!index.has(i, DE_OUTLIER)) continue;
+      const group = index.group(i);
+      const g = group !== null ? groupMap.get(group) : undefined;
+      if (g === undefined) continue;
+      const eventId = index.deOutlierIds.get(i)!;
+      add('event_to_state_groups', { event_id: eventId, state_group: g });
+      add('ex_outlier_stream', { event_stream_ordering: batch.ordering.get(index.sourceOrdering.get(i))!, event_id: eventId, state_group: g, instance_name: 'master' });
+    }
+    const wanted = batch.members.filter((i) => !index.has(i, DE_OUTLIER)).map((i) => index.sourceOrdering.get(i));
+    const events = (await findSourceEventsByStreamOrderings(source.main, source.schema.capabilities, roomId, wanted)).sort((a, b) => a.stream_ordering - b.stream_ordering);
+    if (events.length !== wanted.length) throw new SynapseDoctorError('PLAN_STALE', `the source's room ${roomId} changed since the plan was made (${wanted.length - events.length} of a batch's events are gone); make the plan again`);
+    const redactions = await findRedactionsByIds(source.main, events.filter((e) => e.type === 'm.room.redaction' && e.rejection === null).map((e) => e.event_id));
     const search: EventSearchRow[] = [];
-    for (const m of batch) {
-      const so = newOrdering.get(m.event_id)!;
-      if (have.has(m.event_id)) {
-        const e = m;
-        // de-outliered: its state, an ex_outlier_stream row (outlier = false is a statement step)
-        const g = e.state_group !== null ? groupMap.get(e.state_group) : undefined;
-        if (g !== undefined) {
-          add('event_to_state_groups', { event_id: e.event_id, state_group: g });
-          add('ex_outlier_stream', { event_stream_ordering: so, event_id: e.event_id, state_group: g, instance_name: 'master' });
-        }
-        continue;
-      }
-      const e = full.get(m.event_id);
-      if (!e) throw new SynapseDoctorError('PLAN_STALE', `event ${m.event_id} is no longer in the source database`);
+    for (const e of events) {
+      const so = batch.ordering.get(e.stream_ordering)!;
       const text = e.json;
       const pdu = parseStoredEvent(text, rules, e.event_id)?.pdu;
       add('events', {
@@ -231,7 +308,7 @@ function batchRowMaker(
         continue;
       }
       if (!pdu) continue;
-      const red = sourceRedactions.get(e.event_id);
+      const red = redactions.get(e.event_id);
       const rows = acceptedEventRows({ pdu, roomId, streamOrdering: so, receivedTs: red?.received_ts ?? e.received_ts ?? 0, recheckRedaction: internalMetadataFlag(e.internal_metadata, 'recheck_redaction') });
       for (const [table, row] of rows.tables) add(table, table === 'redactions' && red ? { ...row, have_censored: red.have_censored } : row);
       if (rows.search) search.push(rows.search);
@@ -242,6 +319,30 @@ function batchRowMaker(
 }
 
 const REASON: Reason = { text: 'history the target lacks, stored as Synapse stores backfilled events (events.py _persist_events_txn, backfilled)' };
+
+/** Timeline events seen last, kept to tell most prev events present without asking the database. */
+const RECENT_WINDOW = 20_000;
+/** Events on both sides compared (their JSON) at a time. */
+const SHARED_CHUNK = 1000;
+
+interface EventMark {
+  readonly event_id: string;
+  readonly origin_server_ts: number;
+  readonly depth: number;
+  readonly stream_ordering: number;
+}
+
+/** A thread's latest event so far: by depth, then imported (tier 0, source ordering) below present (tier 1, target ordering). */
+interface ThreadBest {
+  readonly pdu: Pdu;
+  readonly depth: number;
+  readonly tier: 0 | 1;
+  readonly ordering: number;
+}
+
+function laterThreadBest(a: ThreadBest, b: ThreadBest | undefined): boolean {
+  return !b || a.depth > b.depth || (a.depth === b.depth && (a.tier > b.tier || (a.tier === b.tier && a.ordering > b.ordering)));
+}
 
 export async function planImport(source: ReadStore, target: ReadStore, request: ImportRequest, command: string): Promise<ImportPlan> {
   const { roomId } = request;
@@ -262,75 +363,125 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     throw new SynapseDoctorError('DB_NOT_SYNAPSE', `room ${roomId} has room version ${JSON.stringify(targetRoom.room_version)}, which synapse-doctor does not know`);
   }
 
+  // The target's events of the room (what it has: bounded by the target, not the source).
   const have = await roomEventIndex(target.main, roomId);
-  // The source's events: those the target lacks in full, the rest only as far as deciding needs.
-  const missing: MissingEvent[] = [];
-  const deOutlier: MissingEvent[] = [];
-  const redactionIds: string[] = [];
+  const index = new ImportIndex();
+  const conflicts: { event_id: string; why: string }[] = [];
+  const recent = new RecentIds(RECENT_WINDOW);
+  /** Prev events of imported timeline events not seen among the recent ones: resolved against both databases at the end. */
+  const prevCandidates = new Set<string>();
+  const threads = new Map<string, ThreadBest>();
   let stateEventsImported = false;
-  const shared: string[] = [];
   let sourceCount = 0;
+  let alreadyPresent = 0;
+  let missingCount = 0;
+  let missingOutliers = 0;
   let minTimelineDepth = Number.POSITIVE_INFINITY;
-  const threadEvents: { id: string; pdu: Pdu }[] = [];
-  for await (const e of iterateSourceEvents(source.main, source.schema.capabilities, roomId)) {
-    sourceCount++;
-    if (!e.outlier && e.rejection === null) {
-      if (e.depth < minTimelineDepth) minTimelineDepth = e.depth;
-      if (e.json.includes('m.thread')) {
-        const pdu = parseStoredEvent(e.json, rules, e.event_id)?.pdu;
-        if (pdu) threadEvents.push({ id: e.event_id, pdu });
+  let oldest: EventMark | undefined;
+  let newest: EventMark | undefined;
+  const mark = (e: SourceEvent): void => {
+    const m = { event_id: e.event_id, origin_server_ts: e.origin_server_ts, depth: e.depth, stream_ordering: e.stream_ordering };
+    if (!oldest || e.depth < oldest.depth || (e.depth === oldest.depth && e.stream_ordering < oldest.stream_ordering)) oldest = m;
+    if (!newest || e.depth > newest.depth || (e.depth === newest.depth && e.stream_ordering > newest.stream_ordering)) newest = m;
+  };
+  const threadOf = (pdu: Pdu, depth: number, tier: 0 | 1, ordering: number): void => {
+    const t = threadCandidate({ pdu, roomId, streamOrdering: 0, receivedTs: 0 });
+    if (!t) return;
+    const best: ThreadBest = { pdu, depth, tier, ordering };
+    if (laterThreadBest(best, threads.get(t.threadId))) threads.set(t.threadId, best);
+  };
+  const timelinePrevs = (pdu: Pdu | undefined): void => {
+    for (const p of pdu?.prev_events ?? []) if (!recent.has(p)) prevCandidates.add(p);
+  };
+
+  // Events on both sides: compared in chunks (JSON from both), then de-outliered unless they conflict.
+  let shared: SourceEvent[] = [];
+  const flushShared = async (): Promise<void> => {
+    if (shared.length === 0) return;
+    const theirs = await eventJsonByIds(target.main, shared.map((e) => e.event_id));
+    for (const e of shared) {
+      const why = conflictBetween(e.json, theirs.get(e.event_id) ?? '', rules);
+      if (why) {
+        conflicts.push({ event_id: e.event_id, why });
+        continue;
+      }
+      const t = have.get(e.event_id)!;
+      const accepted = !e.outlier && e.rejection === null;
+      const pdu = accepted ? parseStoredEvent(e.json, rules, e.event_id)?.pdu : undefined;
+      // a de-outliered event is persisted again with a backfill ordering, which its thread sees
+      if (pdu && e.json.includes('m.thread')) threadOf(pdu, e.depth, t.outlier ? 0 : 1, t.outlier ? e.stream_ordering : t.stream_ordering);
+      if (t.outlier && accepted) {
+        const i = index.add(e, DE_OUTLIER, {});
+        index.deOutlierIds.set(i, e.event_id);
+        mark(e);
+        timelinePrevs(pdu);
       }
     }
+    shared = [];
+  };
+
+  for await (const e of iterateSourceEvents(source.main, source.schema.capabilities, roomId)) {
+    sourceCount++;
+    const accepted = !e.outlier && e.rejection === null;
+    if (accepted && e.depth < minTimelineDepth) minTimelineDepth = e.depth;
     const t = have.get(e.event_id);
-    if (!t) {
-      // Kept without its JSON (read again, one batch at a time, when the rows are made): what
-      // counting the rows and the backward extremities need.
-      const parsed = parseStoredEvent(e.json, rules, e.event_id)?.pdu;
-      const pdu = e.rejection === null ? parsed : undefined;
-      const counts = pdu ? rowCounts(pdu, roomId) : {};
-      if (e.state_key !== null) counts.event_auth = new Set(parsed?.auth_events ?? []).size;
-      missing.push(slim(e, counts, !e.outlier && pdu ? pdu.prev_events : []));
-      if (e.type === 'm.room.redaction' && e.rejection === null) redactionIds.push(e.event_id);
-      if (e.state_key !== null) stateEventsImported = true;
-    } else {
-      shared.push(e.event_id);
-      if (t.outlier && !e.outlier && e.rejection === null) deOutlier.push(slim(e, {}, []));
+    if (t) {
+      alreadyPresent++;
+      if (!t.outlier) recent.add(e.event_id);
+      shared.push(e);
+      if (shared.length >= SHARED_CHUNK) await flushShared();
+      continue;
+    }
+    const parsed = parseStoredEvent(e.json, rules, e.event_id)?.pdu;
+    const pdu = e.rejection === null ? parsed : undefined;
+    const counts = pdu ? rowCounts(pdu, roomId) : {};
+    if (e.state_key !== null) counts.event_auth = new Set(parsed?.auth_events ?? []).size;
+    index.add(e, (e.outlier ? OUTLIER : 0) | (e.rejection !== null ? REJECTED : 0) | (e.state_key !== null ? STATE : 0), counts);
+    missingCount++;
+    if (e.outlier) missingOutliers++;
+    if (e.state_key !== null) stateEventsImported = true;
+    mark(e);
+    if (!e.outlier) {
+      if (pdu) {
+        timelinePrevs(pdu);
+        if (e.json.includes('m.thread')) threadOf(pdu, e.depth, 0, e.stream_ordering);
+      }
+      recent.add(e.event_id);
     }
   }
-  // Conflicts: events on both sides whose JSON differs.
-  const conflicts: { event_id: string; why: string }[] = [];
-  for (let i = 0; i < shared.length; i += 1000) {
-    const chunk = shared.slice(i, i + 1000);
-    const a = await eventJsonByIds(source.main, chunk);
-    const b = await eventJsonByIds(target.main, chunk);
-    for (const id of chunk) {
-      const why = conflictBetween(a.get(id) ?? '', b.get(id) ?? '', rules);
-      if (why) conflicts.push({ event_id: id, why });
-    }
-  }
-  const conflicted = new Set(conflicts.map((c) => c.event_id));
-  const deOutliered = deOutlier.filter((e) => !conflicted.has(e.event_id));
+  await flushShared();
+  const deOutliered = index.deOutlierIds.size;
 
   // Orderings: all of them below the target's lowest, older lower.
-  const order: MissingEvent[] = [...missing, ...deOutliered].sort((x, y) => x.depth - y.depth || x.stream_ordering - y.stream_ordering);
+  const order = index.ordered();
+  const total = order.length;
   const low = await lowestStreamOrdering(target.main);
-  const newOrdering = new Map<string, number>();
-  order.forEach((e, i) => newOrdering.set(e.event_id, low - (order.length - i)));
-  const lowest = order.length > 0 ? low - order.length : 0;
+  const newOrderingAt = (rank: number): number => low - (total - rank);
+  const lowest = total > 0 ? low - total : 0;
+  /** The new stream ordering of an imported event, by its (depth, source ordering): its rank in `order`. */
+  const newOrderingOf = (depth: number, sourceOrdering: number): number => {
+    let lo = 0;
+    let hi = total;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const i = order[mid]!;
+      const d = index.depth.get(i) - depth || index.sourceOrdering.get(i) - sourceOrdering;
+      if (d < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return newOrderingAt(lo);
+  };
 
   // State group ids: above the target's.
   let nextGroup = (await stateGroupIdPosition(target.state)) + 1;
   const groupMap = new Map<number, number>();
   let maxNewGroup = 0;
 
-  const sourceRedactions = await findRedactionsByIds(source.main, redactionIds);
-  const threads = new Map<string, ThreadPosition>();
   const eventsColumns = new Set((await target.main.introspector.tableColumns('events')).map((c) => c.name));
   const hasRejectionReason = eventsColumns.has('rejection_reason');
   const steps: Step[] = [];
-  const madeCache: { last?: { batch: readonly MissingEvent[]; rows: BatchRows } } = {};
+  const madeCache: { last?: { batch: Batch; rows: BatchRows } } = {};
   let unit = 0;
-  const newest = [...order].reverse();
   let stateGroupsCopied = 0;
 
   // First, with the first batch: what must hold as soon as any batch is committed. The backfill
@@ -340,18 +491,28 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     const scope = statement('room_id = ?', [roomId]);
     headSteps.push({ kind: 'statement', id: 'rooms-has_auth_chain_index', reason: { text: 'the chain cover index is not computed for imported state events: Synapse uses its other auth-difference algorithm for this room' }, database: 'main', table: 'rooms', op: 'update', statement: statement('UPDATE rooms SET has_auth_chain_index = ? WHERE room_id = ?', [false, roomId]), scope, rowsExpected: 1 });
   }
-  const bookkeeping = order.length > 0 ? await planIdBookkeeping(target.main, { maxStreamOrdering: 0, minStreamOrdering: lowest, maxStateGroup: 0, maxChainId: 0 }, { reason: { text: 'the backfill stream position below every imported ordering (id_generators.py reads it on start)' } }) : [];
+  const bookkeeping = total > 0 ? await planIdBookkeeping(target.main, { maxStreamOrdering: 0, minStreamOrdering: lowest, maxStateGroup: 0, maxChainId: 0 }, { reason: { text: 'the backfill stream position below every imported ordering (id_generators.py reads it on start)' } }) : [];
   headSteps.push(...bookkeeping.filter((st) => st.kind !== 'sequence'));
   const sequenceSteps: Step[] = bookkeeping.filter((st) => st.kind === 'sequence');
+  const searchShape = eventSearchShape(target.main);
 
-  for (let b = 0; b < newest.length; b += batchSize) {
+  // Batches newest first, as Synapse backfills.
+  for (let end = total; end > 0; end -= batchSize) {
     unit++;
-    const batch = newest.slice(b, b + batchSize);
+    const start = Math.max(0, end - batchSize);
+    const members: number[] = [];
+    const ordering = new Map<number, number>();
+    for (let rank = start; rank < end; rank++) {
+      const i = order[rank]!;
+      members.push(i);
+      ordering.set(index.sourceOrdering.get(i), newOrderingAt(rank));
+    }
+    const batch: Batch = { members, ordering };
     const prefix = `batch${unit}-`;
     const u = <T extends Step>(s: T): T => ({ ...s, unit });
     if (unit === 1) for (const st of headSteps) steps.push(u(st));
     // The state groups this batch needs that earlier batches did not copy.
-    const wanted = batch.filter((e) => !e.outlier && e.state_group !== null).map((e) => e.state_group!);
+    const wanted = members.filter((i) => !index.has(i, OUTLIER) && index.group(i) !== null).map((i) => index.group(i)!);
     const closure = await stateGroupClosure(source.state, wanted.filter((g) => !groupMap.has(g)));
     const fresh = [...closure.keys()].filter((g) => !groupMap.has(g)).sort((x, y) => x - y);
     for (const g of fresh) {
@@ -359,7 +520,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       maxNewGroup = nextGroup++;
     }
     stateGroupsCopied += fresh.length;
-    const made = batchRowMaker(source, roomId, rules, batch, fresh, closure, groupMap, newOrdering, have, sourceRedactions, hasRejectionReason, madeCache);
+    const made = batchRowMaker(source, roomId, rules, index, batch, fresh, closure, groupMap, hasRejectionReason, madeCache);
     if (fresh.length > 0) {
       const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
       const stateRows = await countStateGroupRows(source.state, fresh);
@@ -376,13 +537,15 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     // The events of the batch: counted now, made when they are written.
     const count = (table: string): number => {
       let n = 0;
-      for (const e of batch) {
-        if (have.has(e.event_id)) n += table === 'event_to_state_groups' || table === 'ex_outlier_stream' ? (e.state_group !== null && groupMap.has(e.state_group) ? 1 : 0) : 0;
+      for (const i of members) {
+        const timelineGroup = !index.has(i, OUTLIER) && index.group(i) !== null;
+        if (index.has(i, DE_OUTLIER)) n += (table === 'event_to_state_groups' || table === 'ex_outlier_stream') && timelineGroup && groupMap.has(index.group(i)!) ? 1 : 0;
         else if (table === 'events' || table === 'event_json') n++;
-        else if (table === 'state_events') n += e.isState ? 1 : 0;
-        else if (table === 'rejections') n += e.rejected ? 1 : 0;
-        else if (table === 'event_to_state_groups') n += !e.outlier && e.state_group !== null ? 1 : 0;
-        else n += e.counts[table] ?? 0;
+        else if (table === 'state_events') n += index.has(i, STATE) ? 1 : 0;
+        else if (table === 'rejections') n += index.has(i, REJECTED) ? 1 : 0;
+        else if (table === 'event_to_state_groups') n += timelineGroup ? 1 : 0;
+        else if (table === 'ex_outlier_stream') n += 0;
+        else n += index.counts.get(table)?.get(i) ?? 0;
       }
       return n;
     };
@@ -390,7 +553,6 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       const st = await lazyInsertStep(target.main, table, COLUMNS[table]!, count(table), async () => (await made()).tables.get(table) ?? [], { reason: REASON, idPrefix: prefix });
       if (st) steps.push(u(st));
     }
-    const searchShape = eventSearchShape(target.main);
     const searchCount = count('event_search');
     if (searchCount > 0) {
       steps.push(u({
@@ -401,16 +563,14 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
         },
       }));
     }
-    const deOutlierIds = batch.filter((e) => have.has(e.event_id)).map((e) => e.event_id);
-    if (deOutlierIds.length > 0) {
-      for (let i = 0; i < deOutlierIds.length; i += 500) {
-        const chunk = deOutlierIds.slice(i, i + 500);
-        const scope = statement(`room_id = ? AND event_id IN (${chunk.map(() => '?').join(', ')})`, [roomId, ...chunk]);
-        steps.push(u({
-          kind: 'statement', id: `${prefix}events-outlier-${i / 500 + 1}`, reason: { text: 'the source holds these in its timeline: no longer outliers (events.py _update_outliers_txn)' },
-          database: 'main', table: 'events', op: 'update', statement: statement(`UPDATE events SET outlier = ? WHERE ${scope.sql}`, [false, ...scope.params]), scope, rowsExpected: chunk.length,
-        }));
-      }
+    const deOutlierIds = members.filter((i) => index.has(i, DE_OUTLIER)).map((i) => index.deOutlierIds.get(i)!);
+    for (let k = 0; k < deOutlierIds.length; k += 500) {
+      const chunk = deOutlierIds.slice(k, k + 500);
+      const scope = statement(`room_id = ? AND event_id IN (${chunk.map(() => '?').join(', ')})`, [roomId, ...chunk]);
+      steps.push(u({
+        kind: 'statement', id: `${prefix}events-outlier-${k / 500 + 1}`, reason: { text: 'the source holds these in its timeline: no longer outliers (events.py _update_outliers_txn)' },
+        database: 'main', table: 'events', op: 'update', statement: statement(`UPDATE events SET outlier = ? WHERE ${scope.sql}`, [false, ...scope.params]), scope, rowsExpected: chunk.length,
+      }));
     }
   }
 
@@ -418,34 +578,29 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   unit++;
   const roomReason: Reason = { text: 'the room\'s backfill bookkeeping (events.py _update_backward_extremeties, _update_min_depth_for_room_txn)' };
   const finalSteps: Step[] = [];
-  const present = new Map<string, boolean>(); // event id → timeline after the import
-  for (const [id, t] of have) present.set(id, !t.outlier);
-  for (const e of missing) present.set(e.event_id, !e.outlier);
-  for (const e of deOutliered) present.set(e.event_id, true);
   const beBefore = await findBackwardExtremities(target.main, roomId);
-  const importedTimeline = [...missing.filter((e) => !e.outlier && !e.rejected), ...deOutliered];
-  const prevCandidates = new Set<string>();
-  const prevsOf = new Map<string, readonly string[]>();
-  for (const e of missing) {
-    if (e.outlier || e.rejected) continue;
-    prevsOf.set(e.event_id, e.prevs);
-  }
-  if (deOutliered.length > 0) {
-    const json = await eventJsonByIds(target.main, deOutliered.map((e) => e.event_id));
-    for (const e of deOutliered) prevsOf.set(e.event_id, parseStoredEvent(json.get(e.event_id) ?? '', rules, e.event_id)?.pdu.prev_events ?? []);
-  }
-  for (const e of importedTimeline) for (const p of prevsOf.get(e.event_id) ?? []) if (present.get(p) !== true) prevCandidates.add(p);
-  const resolvedIds = new Set(importedTimeline.map((e) => e.event_id));
-  for (const e of missing) if (!e.outlier && !e.rejected && (prevsOf.get(e.event_id)?.length ?? 0) === 0) resolvedIds.add(e.event_id);
-  // A backward extremity is resolved once its event is a timeline event, whichever run stored it.
-  const beAfter = [...new Set([...beBefore.filter((id) => !resolvedIds.has(id) && present.get(id) !== true), ...prevCandidates])].sort();
+  const failedBefore = await findFailedPullAttempts(target.main, roomId);
+  // Whether an event is stored after the import, and as a timeline event: asked of both databases
+  // for the few ids that matter (backward extremities before, prev events no recent event resolved,
+  // failed pulls).
+  const conflicted = new Set(conflicts.map((c) => c.event_id));
+  const asked = [...new Set([...beBefore, ...prevCandidates, ...failedBefore])];
+  const inSource = await findEventStatusByIds(source.main, source.schema.capabilities, roomId, asked);
+  const statusInTarget = (id: string): { outlier: boolean } | undefined => have.get(id);
+  const timelineAfter = (id: string): boolean => {
+    const t = statusInTarget(id);
+    const s = inSource.get(id);
+    if (t && !t.outlier) return true;
+    if (!s || s.outlier) return false;
+    if (!t) return true; // imported now (a missing event of the source's room)
+    return !s.rejected && !conflicted.has(id) && have.has(id); // de-outliered
+  };
+  const beAfter = [...new Set([...beBefore, ...prevCandidates])].filter((id) => !timelineAfter(id)).sort();
   const beGone = beBefore.filter((id) => !beAfter.includes(id));
   const beAdded = beAfter.filter((id) => !beBefore.includes(id));
   finalSteps.push(...keyedStatements(roomId, { id: 'event_backward_extremities-resolved', table: 'event_backward_extremities', roomColumn: 'room_id', column: 'event_id', ids: beGone, exact: true }, roomReason));
-
   finalSteps.push(...(await planInsertRows(target.main, 'event_backward_extremities', beAdded.map((event_id) => ({ event_id, room_id: roomId })), { reason: roomReason })));
-  const nowPresent = new Set(missing.map((e) => e.event_id));
-  const failed = (await findFailedPullAttempts(target.main, roomId)).filter((id) => resolvedIds.has(id) || nowPresent.has(id) || have.has(id));
+  const failed = failedBefore.filter((id) => statusInTarget(id) !== undefined || inSource.has(id));
   finalSteps.push(...keyedStatements(roomId, { id: 'event_failed_pull_attempts-present', table: 'event_failed_pull_attempts', roomColumn: 'room_id', column: 'event_id', ids: failed, exact: true }, roomReason));
 
   const minImported = minTimelineDepth;
@@ -457,13 +612,13 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       finalSteps.push({ kind: 'statement', id: 'room_depth', reason: roomReason, database: 'main', table: 'room_depth', op: 'update', statement: statement('UPDATE room_depth SET min_depth = ? WHERE room_id = ?', [minImported, roomId]), scope, rowsExpected: 1 });
     }
   }
-  for (const { id, pdu } of threadEvents) {
-    const so = newOrdering.get(id) ?? have.get(id)?.stream_ordering;
-    if (so === undefined || conflicted.has(id)) continue;
-    const t = threadCandidate({ pdu, roomId, streamOrdering: so, receivedTs: 0 });
-    if (t && laterInThread(t, threads.get(t.threadId))) threads.set(t.threadId, t);
+  const threadRows = new Map<string, ThreadPosition>();
+  for (const best of threads.values()) {
+    const so = best.tier === 1 ? best.ordering : newOrderingOf(best.depth, best.ordering);
+    const t = threadCandidate({ pdu: best.pdu, roomId, streamOrdering: so, receivedTs: 0 });
+    if (t) threadRows.set(t.threadId, t);
   }
-  finalSteps.push(...(await planThreadRows(target.main, roomId, threads, roomReason)));
+  finalSteps.push(...(await planThreadRows(target.main, roomId, threadRows, roomReason)));
   // PostgreSQL sequences, last (setval is not transactional): at least what is in use, also when
   // an earlier run was killed before it got to them.
   if (target.main.capabilities.sequences) {
@@ -480,31 +635,30 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   for (const s of finalSteps) steps.push(s.kind === 'sequence' ? s : { ...s, unit });
 
   // Preconditions: the target as it was read. Verification: every source event present.
+  let timelineAfterImport = deOutliered + (missingCount - missingOutliers);
+  for (const t of have.values()) if (!t.outlier) timelineAfterImport++;
   const preconditions: Check[] = [
     { id: 'room-events', description: 'the target\'s room holds the events it held when the plan was made', database: 'main', query: statement('SELECT COUNT(*) FROM events WHERE room_id = ?', [roomId]), expect: have.size },
   ];
   const verify: Check[] = [
-    { id: 'room-events-after', description: 'every source event is in the target', database: 'main', query: statement('SELECT COUNT(*) FROM events WHERE room_id = ?', [roomId]), expect: have.size + missing.length },
-    { id: 'outliers-after', description: 'the timeline events of the source are timeline events in the target', database: 'main', query: statement('SELECT COUNT(*) FROM events WHERE room_id = ? AND outlier = ?', [roomId, false]), expect: [...present.values()].filter(Boolean).length },
+    { id: 'room-events-after', description: 'every source event is in the target', database: 'main', query: statement('SELECT COUNT(*) FROM events WHERE room_id = ?', [roomId]), expect: have.size + missingCount },
+    { id: 'outliers-after', description: 'the timeline events of the source are timeline events in the target', database: 'main', query: statement('SELECT COUNT(*) FROM events WHERE room_id = ? AND outlier = ?', [roomId, false]), expect: timelineAfterImport },
     { id: 'backward-extremities-after', description: 'the backward extremities are the prev events no timeline event resolves', database: 'main', query: statement('SELECT COUNT(*) FROM event_backward_extremities WHERE room_id = ?', [roomId]), expect: beAfter.length },
   ];
-  const byDepth = [...order];
-  const first = byDepth[0];
-  const last = byDepth[byDepth.length - 1];
   const summary: ImportSummary = {
     room_id: roomId,
     room_version: rules.id,
     source_events: sourceCount,
-    already_present: shared.length,
-    missing: missing.length,
-    missing_timeline: missing.filter((e) => !e.outlier).length,
-    missing_outliers: missing.filter((e) => e.outlier).length,
-    de_outliered: deOutliered.length,
+    already_present: alreadyPresent,
+    missing: missingCount,
+    missing_timeline: missingCount - missingOutliers,
+    missing_outliers: missingOutliers,
+    de_outliered: deOutliered,
     conflicts,
-    ...(first ? { oldest: { event_id: first.event_id, origin_server_ts: first.origin_server_ts, depth: first.depth } } : {}),
-    ...(last ? { newest: { event_id: last.event_id, origin_server_ts: last.origin_server_ts, depth: last.depth } } : {}),
+    ...(oldest ? { oldest: { event_id: oldest.event_id, origin_server_ts: oldest.origin_server_ts, depth: oldest.depth } } : {}),
+    ...(newest ? { newest: { event_id: newest.event_id, origin_server_ts: newest.origin_server_ts, depth: newest.depth } } : {}),
     state_groups: stateGroupsCopied,
-    batches: Math.ceil(newest.length / batchSize),
+    batches: Math.ceil(total / batchSize),
     backward_extremities: { before: beBefore, after: beAfter },
     lowest_stream_ordering: lowest,
   };

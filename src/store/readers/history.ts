@@ -86,20 +86,43 @@ function sourceEvent(x: Record<string, unknown>): SourceEvent {
   }
 }
 
-/** Source events by id, with everything iterateSourceEvents gives (a batch read again when its rows are made). */
-export async function findSourceEventsByIds(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, ids: readonly string[]): Promise<Map<string, SourceEvent>> {
+/**
+ * Source events of a room by their stream orderings (a batch of the import read again when its
+ * rows are made: the planner keeps orderings, not ids, so its memory does not grow with ids).
+ */
+export async function findSourceEventsByStreamOrderings(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, orderings: readonly number[]): Promise<SourceEvent[]> {
   const r = rejection(caps);
-  const out = new Map<string, SourceEvent>();
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const chunk = ids.slice(i, i + BATCH);
+  const out: SourceEvent[] = [];
+  for (let i = 0; i < orderings.length; i += BATCH) {
+    const chunk = orderings.slice(i, i + BATCH);
     const rows = await engine.query<Record<string, unknown>>(statement(
       `SELECT ${SOURCE_COLUMNS(r)}
          FROM events e JOIN event_json ej ON ej.event_id = e.event_id ${r.join}
          LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
-        WHERE e.event_id IN (${chunk.map(() => '?').join(', ')})`,
-      chunk,
+        WHERE e.room_id = ? AND e.stream_ordering IN (${chunk.map(() => '?').join(', ')})`,
+      [roomId, ...chunk],
     ));
-    for (const x of rows) out.set(x.event_id as string, sourceEvent(x));
+    for (const x of rows) out.push(sourceEvent(x));
+  }
+  return out;
+}
+
+export interface EventStatus {
+  outlier: boolean;
+  rejected: boolean;
+}
+
+/** Which of some events a room holds, and as what (outlier, rejected): a few ids, e.g. prev events no batch resolved. */
+export async function findEventStatusByIds(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, ids: readonly string[]): Promise<Map<string, EventStatus>> {
+  const r = rejection(caps);
+  const out = new Map<string, EventStatus>();
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const chunk = ids.slice(i, i + BATCH);
+    const rows = await engine.query<Record<string, unknown>>(statement(
+      `SELECT e.event_id AS event_id, e.outlier AS outlier, ${r.column} AS rejection FROM events e ${r.join} WHERE e.room_id = ? AND e.event_id IN (${chunk.map(() => '?').join(', ')})`,
+      [roomId, ...chunk],
+    ));
+    for (const x of rows) out.set(x.event_id as string, { outlier: bool(x.outlier), rejected: x.rejection !== null && x.rejection !== undefined });
   }
   return out;
 }
