@@ -88,7 +88,7 @@ function line(x: Extremity): string {
 
 function describe(listing: ExtremityListing, kept: readonly Extremity[], deleted: readonly Extremity[], keep: number): string[] {
   const notes: string[] = [];
-  notes.push(`Room ${listing.room_id}: ${listing.count} forward extremities; keeps ${kept.length} (the ${keep === 1 ? 'one with the highest stream ordering, as Synapse\'s admin API does' : `${keep} with the highest stream orderings; Synapse's admin API keeps 1`}), deletes ${deleted.length}.`);
+  notes.push(`Room ${listing.room_id}: ${listing.count} forward ${listing.count === 1 ? 'extremity' : 'extremities'}; keeps ${kept.length} (the ${keep === 1 ? 'one with the highest stream ordering, as Synapse\'s admin API does' : `${keep} with the highest stream orderings; Synapse's admin API keeps 1`}), deletes ${deleted.length}.`);
   notes.push('Keeps:');
   for (const x of kept) notes.push(line(x));
   if (deleted.length > 0) {

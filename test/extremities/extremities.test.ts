@@ -262,6 +262,20 @@ for (const kind of ENGINES) {
         const undo = await runCli(['undo', join(dir, 'p.jsonl'), '--db', url, '--apply', '--no-backup', '--journal', join(dir, 'u.jsonl')]);
         expect(undo.code, undo.stderr).toBe(0);
         expect(await withStore(url, (db) => fingerprint(db.main))).toBe(before);
+
+        // a room with no extremity row at all: an empty listing, and nothing to prune
+        const w = await openDatabase({ db: url, write: true });
+        try {
+          await rawEngine(w).run('DELETE FROM event_forward_extremities WHERE room_id = ?', [r.otherRoomId]);
+        } finally {
+          await w.close();
+        }
+        const empty = await runCli(['extremities', '--db', url, '--room', r.otherRoomId, '--json']);
+        expect(empty.code, empty.stderr).toBe(0);
+        expect(JSON.parse(empty.stdout)).toMatchObject({ count: 0, extremities: [] });
+        const nothing = await runCli(['extremities', '--db', url, '--room', r.otherRoomId, '--prune', '--json']);
+        expect(nothing.code, nothing.stderr).toBe(0);
+        expect(JSON.parse(nothing.stdout)).toMatchObject({ nothing_to_do: true, kept: [], deleted: [] });
       } finally {
         await rm(dir, { recursive: true, force: true });
         await fresh.cleanup();
@@ -280,7 +294,7 @@ describe('cli: extremities refuses bad input with one line', () => {
       expect(expectOneErrorLine(unknown.stderr).message).toMatch(/room !nowhere:x.example is not in this database/);
       const prune = await runCli(['extremities', '--db', fresh.url, '--room', '!nowhere:x.example', '--prune']);
       expect(prune.code).toBe(3);
-      for (const args of [['--apply'], ['--keep', '2'], ['--prune', '--keep', '0'], ['--prune', '--keep', 'two'], ['--walk-limit', '-1']]) {
+      for (const args of [['--apply'], ['--keep', '2'], ['--prune', '--keep', '0'], ['--prune', '--keep', 'two'], ['--walk-limit', '0']]) {
         const bad = await runCli(['extremities', '--db', fresh.url, '--room', '!nowhere:x.example', ...args]);
         expect(bad.code, args.join(' ')).toBe(2);
         expectOneErrorLine(bad.stderr);
