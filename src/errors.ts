@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'LOCK_HELD'
   | 'BACKGROUND_UPDATES_PENDING'
   | 'PLAN_STALE'
+  | 'NO_EXTREMITY_TO_KEEP'
   | 'VERIFY_FAILED'
   | 'ROOM_NOT_FOUND'
   | 'EVENT_NOT_FOUND'
@@ -44,6 +45,7 @@ const CLASS_OF: Record<ErrorCode, ExitClass> = {
   LOCK_HELD: 'safety',
   BACKGROUND_UPDATES_PENDING: 'safety',
   PLAN_STALE: 'safety',
+  NO_EXTREMITY_TO_KEEP: 'safety',
   VERIFY_FAILED: 'verify',
   INTERNAL: 'internal',
 };

@@ -52,3 +52,4 @@ export { generateLoad } from './simulator/load.js';
 
 // Rejection chains: find, explain, cure
 export * from './rejections/index.js';
+export * from './extremities/index.js';

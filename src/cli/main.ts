@@ -17,6 +17,7 @@ import { registerEvent } from './commands/event.js';
 import { registerUnreject } from './commands/unreject.js';
 import { registerImportHistory } from './commands/import-history.js';
 import { registerFsck } from './commands/fsck.js';
+import { registerExtremities } from './commands/extremities.js';
 
 const EXAMPLES = `
 Examples:
@@ -30,6 +31,7 @@ Examples:
   $ synapse-doctor unreject --db homeserver.db --room '!abc:example.org' --all-wrong          (dry run; add --apply)
   $ synapse-doctor import-history --from old.db --to postgres://synapse@localhost/synapse --room '!abc:example.org'   (dry run; add --apply)
   $ synapse-doctor fsck --db homeserver.db                 integrity checks; --fix plans the safe repairs
+  $ synapse-doctor extremities --db homeserver.db --room '!abc:example.org' --prune               (dry run; add --apply)
   $ synapse-doctor pdu event-id --room-version 10 event.json
   $ cat event.json | synapse-doctor pdu check-hash --json
   $ synapse-doctor undo homeserver.db.synapse-doctor-unreject-20261201T120000Z.journal.jsonl --apply
@@ -56,6 +58,7 @@ function buildProgram(ctx: CliContext): Command {
   registerUnreject(program, ctx);
   registerImportHistory(program, ctx);
   registerFsck(program, ctx);
+  registerExtremities(program, ctx);
   registerDemo(program, ctx);
   registerPdu(program, ctx);
   registerUndo(program, ctx);
