@@ -62,7 +62,7 @@ import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows, ty
 
 export interface ImportRequest {
   readonly roomId: string;
-  /** Events per transaction (default 2000). */
+  /** Events per transaction (default 5000). */
   readonly batchSize?: number;
 }
 
@@ -346,7 +346,7 @@ function laterThreadBest(a: ThreadBest, b: ThreadBest | undefined): boolean {
 
 export async function planImport(source: ReadStore, target: ReadStore, request: ImportRequest, command: string): Promise<ImportPlan> {
   const { roomId } = request;
-  const batchSize = Math.max(1, request.batchSize ?? 2000);
+  const batchSize = Math.max(1, request.batchSize ?? 5000);
   const sourceRoom = await findRoomRow(source.main, roomId);
   if (!sourceRoom) throw new SynapseDoctorError('ROOM_NOT_FOUND', `room ${roomId} is not in the source database`);
   const targetRoom = await findRoomRow(target.main, roomId);

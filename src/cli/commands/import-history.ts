@@ -32,7 +32,7 @@ export function registerImportHistory(program: Command, ctx: CliContext): void {
     .option('--to-config <homeserver.yaml>', "the target's Synapse config")
     .option('--room <room>', 'a room (id !… or alias #… known to the target); repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--all-shared-rooms', 'every room both databases hold')
-    .option('--batch-size <n>', 'events per transaction (default 2000)');
+    .option('--batch-size <n>', 'events per transaction (default 5000)');
   addPlanOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const g = globalOptions(command);
     if (g.db !== undefined || g.config !== undefined) throw new SynapseDoctorError('USAGE', 'import-history takes --from/--to (or --from-config/--to-config), not --db/--config');

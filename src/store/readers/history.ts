@@ -63,6 +63,36 @@ export async function* iterateSourceEvents(engine: ReadEngine, caps: Pick<Schema
   for await (const x of rows) yield sourceEvent(x);
 }
 
+export interface SourceEventRef {
+  event_id: string;
+  outlier: boolean;
+  state_group: number | null;
+}
+
+/** Every event of a room, without its JSON: id, outlier flag and state group, in stream order, in pages. */
+export async function* iterateSourceEventRefs(engine: ReadEngine, roomId: string, page = 5000): AsyncIterable<SourceEventRef[]> {
+  let batch: SourceEventRef[] = [];
+  for await (const x of engine.iterate<Record<string, unknown>>(statement(
+    `SELECT e.event_id AS event_id, e.outlier AS outlier, sg.state_group AS state_group
+       FROM events e LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
+      WHERE e.room_id = ? ORDER BY e.stream_ordering`,
+    [roomId],
+  ), undefined, page)) {
+    batch.push({ event_id: x.event_id as string, outlier: bool(x.outlier), state_group: x.state_group === null || x.state_group === undefined ? null : num(x.state_group) });
+    if (batch.length >= page) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** How many timeline (non-outlier) events a room holds. */
+export async function countTimelineEvents(engine: ReadEngine, roomId: string): Promise<number> {
+  const row = await engine.queryOne<{ n: number }>(statement('SELECT COUNT(*) AS n FROM events WHERE room_id = ? AND outlier = ?', [roomId, false]));
+  return num(row?.n);
+}
+
 function sourceEvent(x: Record<string, unknown>): SourceEvent {
   {
     return {
