@@ -36,7 +36,6 @@ import { redactEvent } from '../matrix/redaction.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
 import { makePlan } from '../plan/make-plan.js';
 import type { Check, Plan, Reason, Step } from '../plan/plan.js';
-import { statement } from '../store/engine/engine.js';
 import { hasColumn } from '../store/introspect.js';
 import type { ReadStore } from '../store/open.js';
 import {
@@ -58,6 +57,7 @@ import {
 import { countStateGroupRows, maxStateGroupId, sequencePosition, stateGroupIdPosition } from '../store/readers/room-dag.js';
 import { acceptedEventRows, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
+import { backwardExtremityCountCheck, clearAuthChainIndexStep, deOutlierSteps, lowerMinDepthStep, roomEventCountCheck, roomTimelineCountCheck } from '../store/writers/history-steps.js';
 import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
 
 export interface ImportRequest {
@@ -488,8 +488,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   // stream position covers every ordering the import hands out; the chain cover flag is cleared.
   const headSteps: Step[] = [];
   if (stateEventsImported && targetRoom.has_auth_chain_index === true && (await hasColumn(target.main, 'rooms', 'has_auth_chain_index'))) {
-    const scope = statement('room_id = ?', [roomId]);
-    headSteps.push({ kind: 'statement', id: 'rooms-has_auth_chain_index', reason: { text: 'the chain cover index is not computed for imported state events: Synapse uses its other auth-difference algorithm for this room' }, database: 'main', table: 'rooms', op: 'update', statement: statement('UPDATE rooms SET has_auth_chain_index = ? WHERE room_id = ?', [false, roomId]), scope, rowsExpected: 1 });
+    headSteps.push(clearAuthChainIndexStep(roomId, { text: 'the chain cover index is not computed for imported state events: Synapse uses its other auth-difference algorithm for this room' }));
   }
   const bookkeeping = total > 0 ? await planIdBookkeeping(target.main, { maxStreamOrdering: 0, minStreamOrdering: lowest, maxStateGroup: 0, maxChainId: 0 }, { reason: { text: 'the backfill stream position below every imported ordering (id_generators.py reads it on start)' } }) : [];
   headSteps.push(...bookkeeping.filter((st) => st.kind !== 'sequence'));
@@ -564,14 +563,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       }));
     }
     const deOutlierIds = members.filter((i) => index.has(i, DE_OUTLIER)).map((i) => index.deOutlierIds.get(i)!);
-    for (let k = 0; k < deOutlierIds.length; k += 500) {
-      const chunk = deOutlierIds.slice(k, k + 500);
-      const scope = statement(`room_id = ? AND event_id IN (${chunk.map(() => '?').join(', ')})`, [roomId, ...chunk]);
-      steps.push(u({
-        kind: 'statement', id: `${prefix}events-outlier-${k / 500 + 1}`, reason: { text: 'the source holds these in its timeline: no longer outliers (events.py _update_outliers_txn)' },
-        database: 'main', table: 'events', op: 'update', statement: statement(`UPDATE events SET outlier = ? WHERE ${scope.sql}`, [false, ...scope.params]), scope, rowsExpected: chunk.length,
-      }));
-    }
+    for (const st of deOutlierSteps(roomId, deOutlierIds, prefix, { text: 'the source holds these in its timeline: no longer outliers (events.py _update_outliers_txn)' })) steps.push(u(st));
   }
 
   // Room-wide rows, last.
@@ -607,10 +599,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const minDepth = await findMinDepth(target.main, roomId);
   if (Number.isFinite(minImported) && (minDepth === undefined || minDepth === null || minImported < minDepth)) {
     if (minDepth === undefined) finalSteps.push(...(await planInsertRows(target.main, 'room_depth', [{ room_id: roomId, min_depth: minImported }], { reason: roomReason })));
-    else {
-      const scope = statement('room_id = ?', [roomId]);
-      finalSteps.push({ kind: 'statement', id: 'room_depth', reason: roomReason, database: 'main', table: 'room_depth', op: 'update', statement: statement('UPDATE room_depth SET min_depth = ? WHERE room_id = ?', [minImported, roomId]), scope, rowsExpected: 1 });
-    }
+    else finalSteps.push(lowerMinDepthStep(roomId, minImported, roomReason));
   }
   const threadRows = new Map<string, ThreadPosition>();
   for (const best of threads.values()) {
@@ -638,12 +627,12 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   let timelineAfterImport = deOutliered + (missingCount - missingOutliers);
   for (const t of have.values()) if (!t.outlier) timelineAfterImport++;
   const preconditions: Check[] = [
-    { id: 'room-events', description: 'the target\'s room holds the events it held when the plan was made', database: 'main', query: statement('SELECT COUNT(*) FROM events WHERE room_id = ?', [roomId]), expect: have.size },
+    roomEventCountCheck('room-events', 'the target\'s room holds the events it held when the plan was made', roomId, have.size),
   ];
   const verify: Check[] = [
-    { id: 'room-events-after', description: 'every source event is in the target', database: 'main', query: statement('SELECT COUNT(*) FROM events WHERE room_id = ?', [roomId]), expect: have.size + missingCount },
-    { id: 'outliers-after', description: 'the timeline events of the source are timeline events in the target', database: 'main', query: statement('SELECT COUNT(*) FROM events WHERE room_id = ? AND outlier = ?', [roomId, false]), expect: timelineAfterImport },
-    { id: 'backward-extremities-after', description: 'the backward extremities are the prev events no timeline event resolves', database: 'main', query: statement('SELECT COUNT(*) FROM event_backward_extremities WHERE room_id = ?', [roomId]), expect: beAfter.length },
+    roomEventCountCheck('room-events-after', 'every source event is in the target', roomId, have.size + missingCount),
+    roomTimelineCountCheck('outliers-after', 'the timeline events of the source are timeline events in the target', roomId, timelineAfterImport),
+    backwardExtremityCountCheck('backward-extremities-after', 'the backward extremities are the prev events no timeline event resolves', roomId, beAfter.length),
   ];
   const summary: ImportSummary = {
     room_id: roomId,
