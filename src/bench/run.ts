@@ -6,7 +6,7 @@
  *   npm run bench -- --events 200000 --engines sqlite,postgres [--pg postgres://…]
  *   npm run bench -- --only rejections              # rejections on 1,000,000 events, 10% in chains
  *   npm run bench -- --only unreject                # unreject --apply on a chain of 10,000 events
- *   npm run bench -- --only import --import-events 100000 --engines sqlite,postgres
+ *   npm run bench -- --only import --import-events 10000,100000,1000000 --engines sqlite,postgres
  *
  * Without --pg, PostgreSQL runs use a throw-away embedded server.
  */
@@ -131,11 +131,15 @@ if (only.has('unreject')) {
 }
 
 if (only.has('import')) {
-  const events = Number(values['import-events']);
-  say(`import-history: one room of ${fmt(events)} events into a target that lacks them all, on ${values.engines}, next to a raw copy of the same rows …`);
-  const rows: ImportBenchResult[] = await benchImport(events, values.engines.split(','), async () => (values.pg ? { url: values.pg, stop: async () => undefined } : startEmbeddedPostgres()));
-  for (const r of rows) {
-    say(`  ${r.engine}: ${fmt(r.events)} events (${fmt(r.rows)} rows) in ${fmt(r.seconds, 1)} s = ${fmt(r.eventsPerSecond)} events/s (planning ${fmt(r.planSeconds, 1)} s), peak ${fmt(r.maxRssMiB)} MiB; raw copy ${fmt(r.rawSeconds, 1)} s = ${fmt(r.rawEventsPerSecond)} events/s; ratio ${fmt(r.eventsPerSecond / r.rawEventsPerSecond, 2)} (target ≥ 0.5, < 500 MB)`);
+  // a comma list (e.g. 10000,100000,1000000) shows whether the cost per event stays flat
+  const sizes = values['import-events'].split(',').map(Number);
+  const rows: ImportBenchResult[] = [];
+  for (const events of sizes) {
+    say(`import-history: one room of ${fmt(events)} events into a target that lacks them all, on ${values.engines}, next to a raw copy of the same rows …`);
+    for (const r of await benchImport(events, values.engines.split(','), async () => (values.pg ? { url: values.pg, stop: async () => undefined } : startEmbeddedPostgres()))) {
+      say(`  ${r.engine}: ${fmt(r.events)} events (${fmt(r.rows)} rows) in ${fmt(r.seconds, 1)} s = ${fmt(r.eventsPerSecond)} events/s, ${fmt((1e6 * r.seconds) / r.events, 1)} µs/event (planning ${fmt(r.planSeconds, 1)} s), peak ${fmt(r.maxRssMiB)} MiB; raw copy ${fmt(r.rawSeconds, 1)} s = ${fmt(r.rawEventsPerSecond)} events/s; ratio ${fmt(r.eventsPerSecond / r.rawEventsPerSecond, 2)} (target ≥ 0.5, < 500 MB)`);
+      rows.push(r);
+    }
   }
   results.import = rows;
 }
