@@ -62,8 +62,10 @@ import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows, ty
 
 export interface ImportRequest {
   readonly roomId: string;
-  /** Events per transaction (default 5000). */
+  /** Events per transaction (default 20,000). */
   readonly batchSize?: number;
+  /** Events whose rows are made and held in memory at a time (default 5,000; at most batchSize). */
+  readonly sliceSize?: number;
 }
 
 export interface ImportSummary {
@@ -322,6 +324,8 @@ const REASON: Reason = { text: 'history the target lacks, stored as Synapse stor
 
 /** Timeline events seen last, kept to tell most prev events present without asking the database. */
 const RECENT_WINDOW = 20_000;
+/** Events whose rows are made and held in memory at a time (a transaction holds one or more slices). */
+const SLICE = 5000;
 /** Events on both sides compared (their JSON) at a time. */
 const SHARED_CHUNK = 1000;
 
@@ -346,7 +350,7 @@ function laterThreadBest(a: ThreadBest, b: ThreadBest | undefined): boolean {
 
 export async function planImport(source: ReadStore, target: ReadStore, request: ImportRequest, command: string): Promise<ImportPlan> {
   const { roomId } = request;
-  const batchSize = Math.max(1, request.batchSize ?? 5000);
+  const batchSize = Math.max(1, request.batchSize ?? 20_000);
   const sourceRoom = await findRoomRow(source.main, roomId);
   if (!sourceRoom) throw new SynapseDoctorError('ROOM_NOT_FOUND', `room ${roomId} is not in the source database`);
   const targetRoom = await findRoomRow(target.main, roomId);
@@ -495,75 +499,82 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const sequenceSteps: Step[] = bookkeeping.filter((st) => st.kind === 'sequence');
   const searchShape = eventSearchShape(target.main);
 
-  // Batches newest first, as Synapse backfills.
-  for (let end = total; end > 0; end -= batchSize) {
+  // Batches newest first, as Synapse backfills: each one transaction, its rows made (and held in
+  // memory) one slice of at most SLICE events at a time.
+  const slice = Math.max(1, Math.min(request.sliceSize ?? SLICE, batchSize));
+  let sliceNo = 0;
+  for (let batchEnd = total; batchEnd > 0; batchEnd -= batchSize) {
     unit++;
-    const start = Math.max(0, end - batchSize);
-    const members: number[] = [];
-    const ordering = new Map<number, number>();
-    for (let rank = start; rank < end; rank++) {
-      const i = order[rank]!;
-      members.push(i);
-      ordering.set(index.sourceOrdering.get(i), newOrderingAt(rank));
-    }
-    const batch: Batch = { members, ordering };
-    const prefix = `batch${unit}-`;
-    const u = <T extends Step>(s: T): T => ({ ...s, unit });
-    if (unit === 1) for (const st of headSteps) steps.push(u(st));
-    // The state groups this batch needs that earlier batches did not copy.
-    const wanted = members.filter((i) => !index.has(i, OUTLIER) && index.group(i) !== null).map((i) => index.group(i)!);
-    const closure = await stateGroupClosure(source.state, wanted.filter((g) => !groupMap.has(g)));
-    const fresh = [...closure.keys()].filter((g) => !groupMap.has(g)).sort((x, y) => x - y);
-    for (const g of fresh) {
-      groupMap.set(g, nextGroup);
-      maxNewGroup = nextGroup++;
-    }
-    stateGroupsCopied += fresh.length;
-    const made = batchRowMaker(source, roomId, rules, index, batch, fresh, closure, groupMap, hasRejectionReason, madeCache);
-    if (fresh.length > 0) {
-      const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
-      const stateRows = await countStateGroupRows(source.state, fresh);
-      const edgeCount = fresh.filter((g) => closure.get(g) !== null && closure.get(g) !== undefined).length;
-      for (const [table, columns, count] of [
-        ['state_groups', ['id', 'room_id', 'event_id'], fresh.length],
-        ['state_group_edges', ['state_group', 'prev_state_group'], edgeCount],
-        ['state_groups_state', ['state_group', 'room_id', 'type', 'state_key', 'event_id'], stateRows],
-      ] as const) {
-        const st = await lazyInsertStep(target.state, table, columns, count, async () => (await made()).tables.get(table) ?? [], { reason, database: 'state', idPrefix: prefix });
+    const batchStart = Math.max(0, batchEnd - batchSize);
+    for (let end = batchEnd; end > batchStart; end -= slice) {
+      sliceNo++;
+      const start = Math.max(batchStart, end - slice);
+      const members: number[] = [];
+      const ordering = new Map<number, number>();
+      for (let rank = start; rank < end; rank++) {
+        const i = order[rank]!;
+        members.push(i);
+        ordering.set(index.sourceOrdering.get(i), newOrderingAt(rank));
+      }
+      const batch: Batch = { members, ordering };
+      const prefix = `batch${sliceNo}-`;
+      const u = <T extends Step>(s: T): T => ({ ...s, unit });
+      if (sliceNo === 1) for (const st of headSteps) steps.push(u(st));
+      // The state groups this batch needs that earlier batches did not copy.
+      const wanted = members.filter((i) => !index.has(i, OUTLIER) && index.group(i) !== null).map((i) => index.group(i)!);
+      const closure = await stateGroupClosure(source.state, wanted.filter((g) => !groupMap.has(g)));
+      const fresh = [...closure.keys()].filter((g) => !groupMap.has(g)).sort((x, y) => x - y);
+      for (const g of fresh) {
+        groupMap.set(g, nextGroup);
+        maxNewGroup = nextGroup++;
+      }
+      stateGroupsCopied += fresh.length;
+      const made = batchRowMaker(source, roomId, rules, index, batch, fresh, closure, groupMap, hasRejectionReason, madeCache);
+      if (fresh.length > 0) {
+        const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
+        const stateRows = await countStateGroupRows(source.state, fresh);
+        const edgeCount = fresh.filter((g) => closure.get(g) !== null && closure.get(g) !== undefined).length;
+        for (const [table, columns, count] of [
+          ['state_groups', ['id', 'room_id', 'event_id'], fresh.length],
+          ['state_group_edges', ['state_group', 'prev_state_group'], edgeCount],
+          ['state_groups_state', ['state_group', 'room_id', 'type', 'state_key', 'event_id'], stateRows],
+        ] as const) {
+          const st = await lazyInsertStep(target.state, table, columns, count, async () => (await made()).tables.get(table) ?? [], { reason, database: 'state', idPrefix: prefix });
+          if (st) steps.push(u(st));
+        }
+      }
+      // The events of the batch: counted now, made when they are written.
+      const count = (table: string): number => {
+        let n = 0;
+        for (const i of members) {
+          const timelineGroup = !index.has(i, OUTLIER) && index.group(i) !== null;
+          if (index.has(i, DE_OUTLIER)) n += (table === 'event_to_state_groups' || table === 'ex_outlier_stream') && timelineGroup && groupMap.has(index.group(i)!) ? 1 : 0;
+          else if (table === 'events' || table === 'event_json') n++;
+          else if (table === 'state_events') n += index.has(i, STATE) ? 1 : 0;
+          else if (table === 'rejections') n += index.has(i, REJECTED) ? 1 : 0;
+          else if (table === 'event_to_state_groups') n += timelineGroup ? 1 : 0;
+          else if (table === 'ex_outlier_stream') n += 0;
+          else n += index.counts.get(table)?.get(i) ?? 0;
+        }
+        return n;
+      };
+      for (const table of ['events', 'event_json', 'state_events', 'event_auth', 'rejections', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_to_state_groups', 'ex_outlier_stream']) {
+        const st = await lazyInsertStep(target.main, table, COLUMNS[table]!, count(table), async () => (await made()).tables.get(table) ?? [], { reason: REASON, idPrefix: prefix });
         if (st) steps.push(u(st));
       }
-    }
-    // The events of the batch: counted now, made when they are written.
-    const count = (table: string): number => {
-      let n = 0;
-      for (const i of members) {
-        const timelineGroup = !index.has(i, OUTLIER) && index.group(i) !== null;
-        if (index.has(i, DE_OUTLIER)) n += (table === 'event_to_state_groups' || table === 'ex_outlier_stream') && timelineGroup && groupMap.has(index.group(i)!) ? 1 : 0;
-        else if (table === 'events' || table === 'event_json') n++;
-        else if (table === 'state_events') n += index.has(i, STATE) ? 1 : 0;
-        else if (table === 'rejections') n += index.has(i, REJECTED) ? 1 : 0;
-        else if (table === 'event_to_state_groups') n += timelineGroup ? 1 : 0;
-        else if (table === 'ex_outlier_stream') n += 0;
-        else n += index.counts.get(table)?.get(i) ?? 0;
+      const searchCount = count('event_search');
+      if (searchCount > 0) {
+        steps.push(u({
+          kind: 'insert', id: `${prefix}event_search`, reason: REASON, database: 'main', table: 'event_search', key: ['event_id'], count: searchCount,
+          columns: searchShape.columns, ...(searchShape.expressions ? { expressions: searchShape.expressions } : {}),
+          rows: async function* () {
+            yield (await made()).search.map(searchShape.values);
+          },
+        }));
       }
-      return n;
-    };
-    for (const table of ['events', 'event_json', 'state_events', 'event_auth', 'rejections', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_to_state_groups', 'ex_outlier_stream']) {
-      const st = await lazyInsertStep(target.main, table, COLUMNS[table]!, count(table), async () => (await made()).tables.get(table) ?? [], { reason: REASON, idPrefix: prefix });
-      if (st) steps.push(u(st));
+      const deOutlierIds = members.filter((i) => index.has(i, DE_OUTLIER)).map((i) => index.deOutlierIds.get(i)!);
+      for (const st of deOutlierSteps(roomId, deOutlierIds, prefix, { text: 'the source holds these in its timeline: no longer outliers (events.py _update_outliers_txn)' })) steps.push(u(st));
     }
-    const searchCount = count('event_search');
-    if (searchCount > 0) {
-      steps.push(u({
-        kind: 'insert', id: `${prefix}event_search`, reason: REASON, database: 'main', table: 'event_search', key: ['event_id'], count: searchCount,
-        columns: searchShape.columns, ...(searchShape.expressions ? { expressions: searchShape.expressions } : {}),
-        rows: async function* () {
-          yield (await made()).search.map(searchShape.values);
-        },
-      }));
-    }
-    const deOutlierIds = members.filter((i) => index.has(i, DE_OUTLIER)).map((i) => index.deOutlierIds.get(i)!);
-    for (const st of deOutlierSteps(roomId, deOutlierIds, prefix, { text: 'the source holds these in its timeline: no longer outliers (events.py _update_outliers_txn)' })) steps.push(u(st));
   }
 
   // Room-wide rows, last.

@@ -107,7 +107,7 @@ describe('import-history through the CLI: the simulator\'s history gap', () => {
           expect(await withStore(dst.url, (db) => fingerprint(db.main))).toBe(before);
 
           const journal = join(dir, 'import.jsonl');
-          const applied = await runCli(['import-history', '--from', src.url, '--to', dst.url, '--room', room, '--apply', '--no-backup', '--journal', journal, '--batch-size', '7']);
+          const applied = await runCli(['import-history', '--from', src.url, '--to', dst.url, '--room', room, '--apply', '--no-backup', '--journal', journal, '--batch-size', '7', '--slice-size', '3']);
           expect(applied.code, applied.stderr).toBe(0);
           expect(applied.stdout).toMatch(/Verified: (\d+)\/\1 source events present, (\d+)\/\2 timeline events with their state, states equal to the source's: (\d+)\/\3; backward extremities: 0/);
 
