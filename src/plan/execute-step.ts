@@ -9,7 +9,7 @@ import { statement } from '../store/engine/engine.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import type { JournalEntry } from './journal.js';
 import { insertBatches, type InsertStep, type Scope, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
-import { groupJournalRows, sameRows, type JournalRow } from './row-codec.js';
+import { encodeRow, groupJournalRows, imageHolds, type JournalRow } from './row-codec.js';
 import { inPlaceRestore } from './restore-rows.js';
 import { ROW_KEYS, UNIQUE_ROW_KEYS } from '../store/writers/synapse-rows.js';
 
@@ -62,8 +62,15 @@ async function runInsert(tx: WriteSession, step: InsertStep, sink: StepSink): Pr
       const unique = UNIQUE_ROW_KEYS.has(step.table) && sameColumns(step.key, ROW_KEYS[step.table] ?? []);
       const before = unique ? [] : await readScope(tx, step.table, scope);
       await tx.insertMany(step.table, step.columns, batch, step.expressions);
-      const after = await readScope(tx, step.table, scope);
-      sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after });
+      if (unique && !step.expressions) {
+        // Nothing else can be in a unique key's scope: the after-image is the rows as given
+        // (reading them back costs as much as writing them).
+        const after = batch.map((row) => encodeRow(Object.fromEntries(step.columns.map((c, i) => [c, row[i] ?? null]))));
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after, given: true });
+      } else {
+        const after = await readScope(tx, step.table, scope);
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after });
+      }
     } else {
       await tx.insertMany(step.table, step.columns, batch, step.expressions);
     }
@@ -92,7 +99,7 @@ async function insertJournalRows(tx: WriteSession, table: string, rows: readonly
 
 async function runRestore(tx: WriteSession, step: RestoreStep, sink: StepSink): Promise<number> {
   const current = await readScope(tx, step.table, step.scope);
-  if (!sameRows(current, step.expect)) {
+  if (!imageHolds(current, step.expect, step.expectGiven)) {
     throw new SynapseDoctorError('PLAN_STALE', `rows of ${step.table} changed since the journal was written (${step.reason.text}): ${current.length} rows now, ${step.expect.length} recorded`, {
       hint: 'Nothing was changed. Something wrote to these rows after the plan was applied (Synapse, or another synapse-doctor).',
     });

@@ -42,6 +42,12 @@ export interface RowsEntry {
   readonly scope: unknown;
   readonly before: readonly JournalRow[];
   readonly after: readonly JournalRow[];
+  /**
+   * True when `after` holds the inserted rows as they were given (their columns only), not read
+   * back: an insert on a unique key, whose after-image is exactly what it was given. Compared with
+   * imageHolds (row-codec.ts).
+   */
+  readonly given?: true;
 }
 
 export interface SequenceEntry {

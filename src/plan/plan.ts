@@ -85,6 +85,8 @@ export interface RestoreStep extends StepBase {
   readonly table: string;
   readonly scope: Scope;
   readonly expect: readonly JournalRow[];
+  /** `expect` holds rows as an insert was given them (journal entries marked `given`). */
+  readonly expectGiven?: boolean;
   readonly rows: readonly JournalRow[];
 }
 

@@ -76,6 +76,49 @@ export function sameRows(a: readonly JournalRow[], b: readonly JournalRow[]): bo
   return x.every((t, i) => t === y[i]);
 }
 
+/**
+ * A cell as the engines agree on it: booleans as 0/1, integers whatever their form (number, digit
+ * string, big integer), the rest tagged by kind. Values as given to an insert and the same values
+ * read back compare equal on both engines.
+ */
+function looseCell(v: JsonCell | undefined): string {
+  if (v === null || v === undefined) return 'n';
+  if (typeof v === 'boolean') return v ? 'i1' : 'i0';
+  if (typeof v === 'number') return Number.isInteger(v) ? `i${v}` : `f${v}`;
+  if (typeof v === 'string') return /^-?\d+$/.test(v) ? `i${BigInt(v)}` : `s${v}`;
+  if ('$int' in v) return `i${v.$int}`;
+  if ('$bytes' in v) return `b${v.$bytes}`;
+  if ('$json' in v) return `j${JSON.stringify(v.$json)}`;
+  return `a${JSON.stringify(v.$array)}`;
+}
+
+/**
+ * Do the rows read now hold the rows an insert was given (journal entries marked `given`: the
+ * inserted columns, as given, not read back)? Compared on the given columns, cells loosely.
+ */
+export function holdsGivenRows(current: readonly JournalRow[], given: readonly JournalRow[]): boolean {
+  if (current.length !== given.length) return false;
+  if (given.length === 0) return true;
+  const text = (row: JournalRow, cols: readonly string[]): string => JSON.stringify(cols.map((c) => looseCell(row[c])));
+  const byCols = new Map<string, string[]>();
+  for (const g of given) {
+    const cols = Object.keys(g).sort();
+    const sig = cols.join('\u0000');
+    (byCols.get(sig) ?? byCols.set(sig, []).get(sig)!).push(text(g, cols));
+  }
+  if (byCols.size !== 1) return false; // one insert step gives one column list
+  const [sig, texts] = [...byCols][0]!;
+  const cols = sig.split('\u0000');
+  const now = current.map((r) => text(r, cols)).sort();
+  texts.sort();
+  return now.every((t, i) => t === texts[i]);
+}
+
+/** An image check: exact rows, or rows as given to an insert. */
+export function imageHolds(current: readonly JournalRow[], image: readonly JournalRow[], given: boolean | undefined): boolean {
+  return given ? holdsGivenRows(current, image) : sameRows(current, image);
+}
+
 /** A value compared with a check's expectation: booleans as 0/1, numeric strings as numbers. */
 export function normaliseScalar(v: unknown): SqlValue {
   if (v === undefined || v === null) return null;

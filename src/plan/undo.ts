@@ -11,7 +11,7 @@ import { engineOf, type ReadStore } from '../store/open.js';
 import { readSequence, sequenceExists } from './execute-step.js';
 import { readJournal, type JournalContents, type JournalEntry } from './journal.js';
 import type { Check, Plan, Step } from './plan.js';
-import { sameRows } from './row-codec.js';
+import { imageHolds, sameRows } from './row-codec.js';
 import { readScope, scopeFromJson } from './scope.js';
 
 export interface UndoPlan {
@@ -43,7 +43,8 @@ async function holds(db: ReadStore, e: JournalEntry, image: 'before' | 'after'):
     const now = await readSequence(engine, e.sequence);
     return now.last_value === e[image].last_value && now.is_called === e[image].is_called;
   }
-  return sameRows(await readScope(engine, e.table, scopeFromJson(e.scope)), e[image]);
+  const now = await readScope(engine, e.table, scopeFromJson(e.scope));
+  return image === 'after' ? imageHolds(now, e.after, e.given) : sameRows(now, e.before);
 }
 
 /**
@@ -107,7 +108,7 @@ export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
       steps.push({ kind: 'sequence-restore', id, reason: { text: `set ${e.sequence} back (journal step ${e.step})` }, database: e.database, sequence: e.sequence, expect: e.after, value: e.before });
       continue;
     }
-    steps.push({ kind: 'restore', id, reason: { text: `restore ${e.table} as before step ${e.step}` }, database: e.database, table: e.table, scope: scopeFromJson(e.scope), expect: e.after, rows: e.before });
+    steps.push({ kind: 'restore', id, reason: { text: `restore ${e.table} as before step ${e.step}` }, database: e.database, table: e.table, scope: scopeFromJson(e.scope), expect: e.after, ...(e.given ? { expectGiven: true } : {}), rows: e.before });
     const t = tables.get(e.table) ?? { remove: 0, restore: 0 };
     t.remove += e.after.length;
     t.restore += e.before.length;
@@ -138,7 +139,7 @@ export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
     seen.add(key);
     const engine = e.database === 'state' ? db.state : db.main;
     const current = await readScope(engine, e.table, scopeFromJson(e.scope));
-    if (!sameRows(current, e.after)) {
+    if (!imageHolds(current, e.after, e.given)) {
       throw new SynapseDoctorError('PLAN_STALE', `rows of ${e.table} changed since ${path} was written (${current.length} rows now, ${e.after.length} recorded)`, {
         hint: 'Nothing was changed. Something wrote to these rows after the plan was applied (Synapse, or another synapse-doctor).',
       });
