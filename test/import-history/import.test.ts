@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildScenario } from '../../src/simulator/scenarios/index.js';
-import { openDatabase, type SynapseDatabase } from '../../src/store/open.js';
+import { engineOf, openDatabase, type SynapseDatabase } from '../../src/store/open.js';
 import type { EngineKind, ReadEngine } from '../../src/store/engine/engine.js';
 import { statement } from '../../src/store/engine/engine.js';
 import { encodeRow, rowText } from '../../src/plan/row-codec.js';
@@ -128,6 +128,21 @@ describe('import-history through the CLI: the simulator\'s history gap', () => {
           const again = await runCli(['import-history', '--from', src.url, '--to', dst.url, '--room', room, '--json']);
           expect(again.code, again.stderr).toBe(0);
           expect(JSON.parse(again.stdout).nothing_to_do).toBe(true);
+
+          // Something changed an imported row since: undo refuses (the after-image is the rows as given).
+          const touched = (s.labels.missingOnNew as string[])[0]!;
+          const bump = async (by: number): Promise<void> => {
+            const db = await openDatabase({ db: dst.url, write: true });
+            try {
+              await engineOf(db.main).run(statement('UPDATE events SET received_ts = received_ts + ? WHERE event_id = ?', [by, touched]));
+            } finally {
+              await db.close();
+            }
+          };
+          await bump(1);
+          const refused = await runCli(['undo', journal, '--db', dst.url, '--apply', '--no-backup', '--journal', join(dir, 'undo-refused.jsonl')]);
+          expect(refused.code, refused.stderr).toBe(5);
+          await bump(-1);
 
           const undo = await runCli(['undo', journal, '--db', dst.url, '--apply', '--no-backup', '--journal', join(dir, 'undo.jsonl')]);
           expect(undo.code, undo.stderr).toBe(0);
