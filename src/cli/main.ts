@@ -16,6 +16,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerEvent } from './commands/event.js';
 import { registerUnreject } from './commands/unreject.js';
 import { registerImportHistory } from './commands/import-history.js';
+import { registerGraph } from './commands/graph.js';
 
 const EXAMPLES = `
 Examples:
@@ -28,6 +29,7 @@ Examples:
   $ synapse-doctor event --db homeserver.db '$eventId' | synapse-doctor pdu verify --keys-from-db homeserver.db --room-version 10
   $ synapse-doctor unreject --db homeserver.db --room '!abc:example.org' --all-wrong          (dry run; add --apply)
   $ synapse-doctor import-history --from old.db --to postgres://synapse@localhost/synapse --room '!abc:example.org'   (dry run; add --apply)
+  $ synapse-doctor graph --db homeserver.db --room '!abc:example.org' -o graph.html      (the rejection chains; --around '$ev' for one event)
   $ synapse-doctor pdu event-id --room-version 10 event.json
   $ cat event.json | synapse-doctor pdu check-hash --json
   $ synapse-doctor undo homeserver.db.synapse-doctor-unreject-20261201T120000Z.journal.jsonl --apply
@@ -53,6 +55,7 @@ function buildProgram(ctx: CliContext): Command {
   registerEvent(program, ctx);
   registerUnreject(program, ctx);
   registerImportHistory(program, ctx);
+  registerGraph(program, ctx);
   registerDemo(program, ctx);
   registerPdu(program, ctx);
   registerUndo(program, ctx);
