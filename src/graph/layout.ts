@@ -9,7 +9,7 @@
  */
 import { SynapseDoctorError } from '../errors.js';
 import type { RoomGraph } from './build-graph.js';
-import { edgeLine, toDot } from './to-dot.js';
+import { DASHED_AUTH_MAX_EVENTS, edgeLine, toDot } from './to-dot.js';
 
 type Viz = Awaited<ReturnType<typeof import('@viz-js/viz').instance>>;
 let vizInstance: Promise<Viz> | undefined;
@@ -34,7 +34,7 @@ export async function layoutSvg(graph: RoomGraph): Promise<string> {
   const close = laid.lastIndexOf('}');
   const auth: string[] = [];
   graph.edges.forEach((e, i) => {
-    if (e.kind === 'auth') auth.push(edgeLine(e, i));
+    if (e.kind === 'auth') auth.push(edgeLine(e, i, graph.nodes.length <= DASHED_AUTH_MAX_EVENTS));
   });
   const withAuth = `${laid.slice(0, close)}\n${auth.join('\n')}\n}\n`;
   const svg = render(v, withAuth, { format: 'svg', engine: 'nop2' });

@@ -27,6 +27,7 @@ header .meta { margin: 0; color: #546e7a; overflow-wrap: anywhere; }
 #view { position: relative; overflow: hidden; background: #ffffff; min-height: 0; }
 #view svg { display: block; width: 100%; height: 100%; }
 #view g.node { cursor: pointer; }
+#view g.edge { pointer-events: none; }
 #view g.node.selected polygon, #view g.node.selected path { stroke: #ff6f00; stroke-width: 3px; }
 body.hide-auth #view g.edge.auth { display: none; }
 aside { border-left: 1px solid #cfd8dc; padding: 8px 10px; overflow: auto; min-height: 0; background: #fcfcfc; }

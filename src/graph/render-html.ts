@@ -123,7 +123,7 @@ export function renderHtml(graph: RoomGraph, svg: string): string {
 <li><span class="swatch sw-soft-failed"></span>soft-failed</li>
 <li><span class="swatch sw-outlier"></span>outlier</li>
 <li><span class="swatch sw-prev"></span>prev event</li>
-<li><span class="swatch sw-auth"></span>auth event</li>
+<li><span class="swatch sw-auth"></span>auth event (dashed up to 400 events, then solid)</li>
 </ul>
 <p class="meta">Arrows point to the event cited; oldest at the top. Drag to pan, wheel to zoom; hover for sender, time and reason, click for the JSON.</p>
 </header>
