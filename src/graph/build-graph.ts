@@ -168,9 +168,11 @@ export async function buildGraph(store: ReadStore, options: GraphOptions): Promi
     seeds = [row.event_id];
   } else if (chainOf.size > 0) {
     mode = 'rejection-chains';
-    const found = await findGraphEventsByIds(store.main, caps, [...chainOf.keys()].sort());
-    seeds = [...found.values()].filter((r) => r.room_id === roomId).sort(byStream).slice(0, maxEvents).map((r) => r.event_id);
-    if (seeds.length < found.size) truncated = true;
+    // roots first, then dependents, and never more than maxEvents of them read
+    const ordered = [...new Set([...rootVerdict.keys(), ...chainOf.keys()])];
+    if (ordered.length > maxEvents) truncated = true;
+    const found = await findGraphEventsByIds(store.main, caps, ordered.slice(0, maxEvents));
+    seeds = [...found.values()].filter((r) => r.room_id === roomId).sort(byStream).map((r) => r.event_id);
     for (const id of seeds) rows.set(id, found.get(id)!);
   } else {
     mode = 'recent';
