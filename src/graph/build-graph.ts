@@ -13,13 +13,15 @@
  */
 import { SynapseDoctorError } from '../errors.js';
 import { parseJson } from '../matrix/canonical-json.js';
+import { impliedCreateEventId } from '../matrix/ids.js';
+import { roomVersionRules } from '../matrix/room-versions.js';
 import { isJsonObject, type JsonValue } from '../matrix/pdu.js';
 import { stringifyJson } from '../pdu/json-text.js';
 import { printable } from '../text/printable.js';
 import { findRejections } from '../rejections/find.js';
 import type { ReadStore } from '../store/open.js';
 import { internalMetadataFlag } from '../store/internal-metadata.js';
-import { countRoomEvents, findGraphEventsByIds, findRecentRoomEvents, findRoomEventsAfter, type GraphEventRow } from '../store/readers/graph.js';
+import { countRoomEvents, findGraphEventsByIds, findRoomVersion, findRecentRoomEvents, findRoomEventsAfter, type GraphEventRow } from '../store/readers/graph.js';
 
 export const DEFAULT_DEPTH = 10;
 export const DEFAULT_MAX_EVENTS = 500;
@@ -101,11 +103,14 @@ interface Parsed {
   json: string;
 }
 
-function parseRow(row: GraphEventRow): Parsed {
+/** `impliedCreate`: v12 events cite the create event through the room id, not in auth_events. */
+function parseRow(row: GraphEventRow, impliedCreate: string | undefined): Parsed {
   try {
     const v = parseJson(row.json);
     if (!isJsonObject(v)) return { prev: [], auth: [], json: cut(row.json) };
-    return { prev: idsOf(v.prev_events), auth: idsOf(v.auth_events), json: cut(stringifyJson(v)) };
+    const auth = idsOf(v.auth_events);
+    if (impliedCreate !== undefined && row.event_id !== impliedCreate && !auth.includes(impliedCreate)) auth.push(impliedCreate);
+    return { prev: idsOf(v.prev_events), auth, json: cut(stringifyJson(v)) };
   } catch {
     return { prev: [], auth: [], json: cut(row.json) };
   }
@@ -143,12 +148,18 @@ export async function buildGraph(store: ReadStore, options: GraphOptions): Promi
     }
   }
 
+  let impliedCreate: string | undefined;
+  try {
+    if (roomVersionRules((await findRoomVersion(store.main, roomId)) ?? '').roomIdFromCreateEvent) impliedCreate = impliedCreateEventId(roomId);
+  } catch {
+    // a room version we do not know: its events' references are drawn as they are listed
+  }
   const rows = new Map<string, GraphEventRow>();
   const parsed = new Map<string, Parsed>();
   const parse = (row: GraphEventRow): Parsed => {
     let p = parsed.get(row.event_id);
     if (!p) {
-      p = parseRow(row);
+      p = parseRow(row, impliedCreate);
       parsed.set(row.event_id, p);
     }
     return p;

@@ -163,3 +163,26 @@ for (const kind of ENGINES) {
     });
   });
 }
+
+for (const kind of ENGINES) {
+  describe(`${kind}: graph of a room version 12 room`, () => {
+    it('draws the auth edge to the create event that v12 events cite through the room id', async () => {
+      const fresh = await freshSynapseDatabase(kind, 94);
+      try {
+        const s = await buildScenario('rejection-chain', { engine: rawEngine(fresh.db), version: 94, roomVersion: '12' });
+        const labels = s.labels as { root: string; create: string };
+        await fresh.db.close();
+        const r = await runCli(['graph', '--db', fresh.url, '--room', s.roomId, '--json', '--around', labels.root, '--depth', '1']);
+        expect(r.code, r.stderr).toBe(0);
+        const g = JSON.parse(r.stdout) as Graph;
+        const create = g.nodes.find((n) => n.event_id === labels.create)!;
+        const root = g.nodes.find((n) => n.event_id === labels.root)!;
+        expect(create.type).toBe('m.room.create');
+        expect(g.edges).toContainEqual({ from: root.id, to: create.id, kind: 'auth' });
+        expect(g.edges.some((e) => e.from === create.id)).toBe(false);
+      } finally {
+        await fresh.cleanup();
+      }
+    });
+  });
+}

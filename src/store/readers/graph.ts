@@ -110,3 +110,9 @@ export async function countRoomEvents(engine: ReadEngine, roomId: string): Promi
   const row = await engine.queryOne<{ n: unknown }>(statement('SELECT COUNT(*) AS n FROM events WHERE room_id = ?', [roomId]));
   return Number(row?.n ?? 0);
 }
+
+/** The room's version (rooms.room_version), or null when the room row has none. */
+export async function findRoomVersion(engine: ReadEngine, roomId: string): Promise<string | null> {
+  const row = await engine.queryOne<{ room_version: string | null }>(statement('SELECT room_version FROM rooms WHERE room_id = ?', [roomId]));
+  return row?.room_version ?? null;
+}
