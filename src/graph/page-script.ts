@@ -55,6 +55,27 @@ export const PAGE_SCRIPT = `
     mouseWheelZoomEnabled: true, preventMouseEventsDefault: true, zoomScaleSensitivity: 0.25,
     minZoom: 0.01, maxZoom: 40, fit: true, center: true
   });
+  // A tall graph fitted whole is unreadable: start at natural size on what matters most (the
+  // event drawn around, else a chain root, else a rejected event, else the newest); "fit" shows all.
+  function startView() {
+    // zoom limits are relative to the fitted view: let a tall graph reach 20x natural size
+    panZoom.setMaxZoom(Math.max(40, 20 / panZoom.getSizes().realZoom));
+    if (panZoom.getSizes().realZoom >= 0.6) return;
+    var target = svg.querySelector('g.node.focus') || svg.querySelector('g.node.root') || svg.querySelector('g.node.rejected');
+    if (!target) { var all = svg.querySelectorAll('g.node'); target = all[all.length - 1]; }
+    if (!target) { panZoom.zoom(1 / panZoom.getSizes().realZoom); return; }
+    // the target's centre in the viewport's coordinates (svg-pan-zoom draws its frames later, so
+    // screen positions read now would be stale): through Graphviz's own group transform
+    var box = target.getBBox();
+    var centre = new DOMPoint(box.x + box.width / 2, box.y + box.height / 2);
+    var group = target.parentNode.transform && target.parentNode.transform.baseVal.consolidate();
+    if (group) centre = centre.matrixTransform(group.matrix);
+    panZoom.zoom(1 / panZoom.getSizes().realZoom);
+    var view = svg.getBoundingClientRect();
+    var zoom = panZoom.getSizes().realZoom;
+    panZoom.pan({ x: view.width / 2 - centre.x * zoom, y: view.height / 2 - centre.y * zoom });
+  }
+  startView();
   function nodeOf(target) {
     var g = target && target.closest ? target.closest('g.node') : null;
     if (!g || g.id.indexOf('ev_') !== 0) return null;
