@@ -85,6 +85,15 @@ for (const kind of ENGINES) {
       expect(data.nodes.map((n) => n.event_id)).toEqual(g.nodes.map((n) => n.event_id));
     });
 
+    it('writes the page to graph-<room>.html in the current directory without -o, and says where', async () => {
+      const cwd = await mkdtemp(join(dir, `${kind}-cwd-`));
+      const r = await runCli(['graph', '--db', fresh.url, '--room', roomId], { cwd });
+      expect(r.code, r.stderr).toBe(0);
+      const name = `graph-${roomId.slice(1).replace(/[^A-Za-z0-9._-]/g, '_')}.html`;
+      expect(r.stdout).toMatch(new RegExp(`^wrote ${join(cwd, name).replace(/[.$]/g, '\\$&')}: \\d+ events`));
+      expect(await readFile(join(cwd, name), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    });
+
     it('is deterministic: the same database gives the same bytes', async () => {
       const a = join(dir, `${kind}-a.html`);
       const b = join(dir, `${kind}-b.html`);
