@@ -3,8 +3,12 @@
  * HTML outputs carry the chain's events, the root marked and the rejected events red; --around,
  * --depth and --max-events bound what is drawn; the output does not change between runs; an unknown
  * room or event is one line and exit 3. The healthy scenario's soft-failed event is styled apart.
+ * On the database a real Synapse 1.67 wrote (../shared/real-synapse/dev-chain, when present; a
+ * copy is read), the chain drawn is the one its notes name.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,3 +199,27 @@ for (const kind of ENGINES) {
     });
   });
 }
+
+const REAL = fileURLToPath(new URL('../../../shared/real-synapse/', import.meta.url));
+
+describe.skipIf(!existsSync(`${REAL}dev-chain/hsP-broken.db`))('real Synapse 1.67: graph of dev-chain P', () => {
+  it('draws the chain its notes name: the root marked, every collateral event red', async () => {
+    const truth = JSON.parse(await readFile(`${REAL}dev-chain.json`, 'utf8')) as { room_id: string; root_rejected_event_ids: string[]; collateral_event_ids: string[] };
+    const dir = await mkdtemp(join(tmpdir(), 'synapse-doctor-graph-real-'));
+    try {
+      const db = join(dir, 'hsP.db');
+      await copyFile(`${REAL}dev-chain/hsP-broken.db`, db);
+      const r = await runCli(['graph', '--db', db, '--room', truth.room_id, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const g = JSON.parse(r.stdout) as Graph;
+      const byEvent = new Map(g.nodes.map((n) => [n.event_id, n]));
+      expect(byEvent.get(truth.root_rejected_event_ids[0]!)?.chain_root).toBe('looks-wrong');
+      for (const id of truth.collateral_event_ids) expect(byEvent.get(id)?.rejection, id).not.toBeNull();
+      const page = await runCli(['graph', '--db', db, '--room', truth.room_id, '-o', join(dir, 'p.html')]);
+      expect(page.code, page.stderr).toBe(0);
+      expect(await readFile(join(dir, 'p.html'), 'utf8')).toContain('class="node ev state rejected root"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
