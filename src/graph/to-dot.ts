@@ -1,6 +1,6 @@
 /**
- * `toDot`: a RoomGraph as Graphviz DOT. Edges point from an event to the event it cites (as
- * `prev_events` and `auth_events` do), drawn bottom-up so the oldest event is at the top. Prev
+ * `toDot`: a RoomGraph as Graphviz DOT. Arrows point from an event to the event it cites (as
+ * `prev_events` and `auth_events` do), the oldest event at the top. Prev
  * edges are solid and shape the layout; auth edges are dashed and do not (`constraint=false`).
  *
  * Labels carry event content, which is hostile. Inside a DOT quoted string only `"` and `\` are
@@ -81,9 +81,11 @@ export const DASHED_AUTH_MAX_EVENTS = 400;
  * at 2,000 events; solid, they paint in milliseconds. They keep their own colour and arrowhead.
  */
 export function edgeLine(e: GraphEdge, index: number, dashedAuth = true): string {
+  // written cited -> citing and drawn backwards: ranks then grow from the oldest event, so every
+  // part of the graph starts at the top, and the arrow still points to the cited event
   return e.kind === 'prev'
-    ? `  ${e.from} -> ${e.to} [id="e_${index}" class="prev" color="${COLOURS.prevEdge}"];`
-    : `  ${e.from} -> ${e.to} [id="e_${index}" class="auth" color="${COLOURS.authEdge}"${dashedAuth ? ' style=dashed' : ' penwidth=0.6'} arrowhead=empty constraint=false];`;
+    ? `  ${e.to} -> ${e.from} [id="e_${index}" class="prev" dir=back color="${COLOURS.prevEdge}"];`
+    : `  ${e.to} -> ${e.from} [id="e_${index}" class="auth" dir=back color="${COLOURS.authEdge}"${dashedAuth ? ' style=dashed' : ' penwidth=0.6'} arrowtail=empty constraint=false];`;
 }
 
 export interface DotOptions {
@@ -94,10 +96,10 @@ export interface DotOptions {
 export function toDot(graph: RoomGraph, options: DotOptions = {}): string {
   const out = [
     'digraph room {',
-    '  rankdir=BT; nodesep=0.25; ranksep=0.35; bgcolor="transparent";',
+    '  rankdir=TB; nodesep=0.25; ranksep=0.35; bgcolor="transparent";',
     ...(graph.nodes.length > 500 ? ['  mclimit=0.2; nslimit=2; nslimit1=2; searchsize=10;'] : []),
     '  node [shape=box fontname="Helvetica,Arial,sans-serif" fontsize=10 margin="0.08,0.03" height=0.3];',
-    '  edge [arrowsize=0.6];',
+    '  edge [arrowsize=0.6 arrowtail=normal];',
     ...graph.nodes.map(nodeLine),
   ];
   graph.edges.forEach((e, i) => {
