@@ -218,7 +218,7 @@ export async function buildGraph(store: ReadStore, options: GraphOptions): Promi
       frontier = next;
     }
     // Descendants: the room's events after the earliest seed, in stream order, one bounded read.
-    const from = Math.min(...seeds.map((s) => rows.get(s)!.stream_ordering));
+    const from = seeds.reduce((m, s) => Math.min(m, rows.get(s)!.stream_ordering), Infinity);
     const scan = Math.max(maxEvents * 4, 2000);
     const after = seeds.length === 0 ? [] : await findRoomEventsAfter(store.main, caps, roomId, from, scan);
     if (after.length === scan) truncated = true;
