@@ -53,3 +53,7 @@ export { generateLoad } from './simulator/load.js';
 // Rejection chains: find, explain, cure
 export * from './rejections/index.js';
 export * from './extremities/index.js';
+
+// The room graph: select, DOT, Graphviz layout, the self-contained page
+export { buildGraph, layoutSvg, renderHtml, toDot } from './graph/index.js';
+export type { GraphEdge, GraphNode, GraphOptions, RoomGraph } from './graph/index.js';

@@ -18,6 +18,7 @@ import { registerUnreject } from './commands/unreject.js';
 import { registerImportHistory } from './commands/import-history.js';
 import { registerFsck } from './commands/fsck.js';
 import { registerExtremities } from './commands/extremities.js';
+import { registerGraph } from './commands/graph.js';
 
 const EXAMPLES = `
 Examples:
@@ -32,6 +33,7 @@ Examples:
   $ synapse-doctor import-history --from old.db --to postgres://synapse@localhost/synapse --room '!abc:example.org'   (dry run; add --apply)
   $ synapse-doctor fsck --db homeserver.db                 integrity checks; --fix plans the safe repairs
   $ synapse-doctor extremities --db homeserver.db --room '!abc:example.org' --prune               (dry run; add --apply)
+  $ synapse-doctor graph --db homeserver.db --room '!abc:example.org' -o graph.html      (the rejection chains; --around '$ev' for one event)
   $ synapse-doctor pdu event-id --room-version 10 event.json
   $ cat event.json | synapse-doctor pdu check-hash --json
   $ synapse-doctor undo homeserver.db.synapse-doctor-unreject-20261201T120000Z.journal.jsonl --apply
@@ -59,6 +61,7 @@ function buildProgram(ctx: CliContext): Command {
   registerImportHistory(program, ctx);
   registerFsck(program, ctx);
   registerExtremities(program, ctx);
+  registerGraph(program, ctx);
   registerDemo(program, ctx);
   registerPdu(program, ctx);
   registerUndo(program, ctx);

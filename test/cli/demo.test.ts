@@ -32,6 +32,24 @@ describe('cli: demo', () => {
     const cured = await runCli(['rejections', '--db', db, '--json']);
     expect(cured.code).toBe(0); // nothing looks wrong any more
 
+    // the room drawn before and after the cure: the chain red before, none of it red after
+    const before = join(target, 'graph-before.html');
+    const after = join(target, 'graph-after.html');
+    expect(r.stdout).toContain(`before: ${before}\n  after:  ${after}\n`);
+    expect(r.stdout.indexOf('graph-before.html')).toBeLessThan(r.stdout.indexOf(`$ npx synapse-doctor unreject --db ${db}`));
+    const pageData = async (file: string): Promise<{ event_id: string; rejection: string | null; chain_root: string | null }[]> =>
+      JSON.parse(/<script type="application\/json" id="graph-data">([^<]*)<\/script>/.exec(await readFile(file, 'utf8'))![1]!).nodes;
+    const nodesBefore = await pageData(before);
+    const nodesAfter = await pageData(after);
+    expect(nodesAfter.map((n) => n.event_id)).toEqual(nodesBefore.map((n) => n.event_id));
+    const chainBefore = nodesBefore.filter((n) => n.rejection !== null);
+    expect(chainBefore.length).toBeGreaterThan(1);
+    expect(chainBefore.filter((n) => n.chain_root === 'looks-wrong').length).toBe(1);
+    const redAfter = new Set(nodesAfter.filter((n) => n.rejection !== null).map((n) => n.event_id));
+    for (const n of chainBefore) expect(redAfter.has(n.event_id), n.event_id).toBe(n.chain_root === 'genuinely-invalid');
+    expect(await readFile(before, 'utf8')).toMatch(/<g id="ev_n\d+" class="node ev state rejected root[^"]*">\n<title>n\d+<\/title>\n<path fill="#ef9a9a"/);
+    expect(await readFile(after, 'utf8')).not.toContain('fill="#ef9a9a"');
+
     // the printed undo brings the broken room back
     const undoLine = /npx synapse-doctor undo (\S+)/.exec(r.stdout.slice(r.stdout.indexOf('Try next:')));
     expect(undoLine).not.toBeNull();

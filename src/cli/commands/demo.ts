@@ -2,8 +2,10 @@
  * `synapse-doctor demo [DIR]`: builds the "rejection chain" scenario as an SQLite database in DIR
  * (a new temporary folder by default), inspects it, then walks the cure, each command printed
  * before it runs: `rejections`, `explain` on the root, `unreject --all-wrong` (dry run), the same
- * with --apply, and `inspect` again; last, how to undo it and what to try next. With --json it
- * builds and inspects only, and lists the commands.
+ * with --apply, and `inspect` again; last, how to undo it and what to try next. Around the cure it
+ * draws the room (`graph`, around the chain's root) to graph-before.html and graph-after.html
+ * beside the database and prints where they are. With --json it builds and inspects only, and
+ * lists the commands.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -67,14 +69,22 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       }
       writeOut(`Built scenario "${demo.scenario}" in ${path}\n${demo.description}\n`);
       writeOut(renderInspectText(report, { details: true }));
-      writeOut('\nNow the cure, one command at a time:\n');
       const { run } = await import('../main.js');
+      // the same picture before and after: the room around the chain's root, far enough to hold it all
+      const graphArgs = (file: string): string[] => ['graph', '--db', path, '--room', demo.roomId, '--around', demo.rootEventId, '--depth', '100', '-o', join(dir, file)];
+      const graphs = { before: join(dir, 'graph-before.html'), after: join(dir, 'graph-after.html') };
+      writeOut(`\nFirst a picture of the room around the root, as it is:\n\n$ ${shown(graphArgs('graph-before.html'))}\n`);
+      if ((await run(graphArgs('graph-before.html'))) !== 0) throw new SynapseDoctorError('INTERNAL', 'the demo could not draw the room before the cure');
+      writeOut('\nNow the cure, one command at a time:\n');
       for (const args of cure) {
         writeOut(`\n$ ${shown(args)}\n`);
         const code = await run(args);
         const expected = args[0] === 'rejections' ? [0, 1] : [0];
         if (!expected.includes(code)) throw new SynapseDoctorError('INTERNAL', `the demo step "${shown(args)}" failed (exit ${code})`);
       }
+      writeOut(`\nAnd the same picture after the cure:\n\n$ ${shown(graphArgs('graph-after.html'))}\n`);
+      if ((await run(graphArgs('graph-after.html'))) !== 0) throw new SynapseDoctorError('INTERNAL', 'the demo could not draw the room after the cure');
+      writeOut(`\nThe room before and after the cure (open them in a browser; red: rejected):\n  before: ${graphs.before}\n  after:  ${graphs.after}\n`);
       const { readdir } = await import('node:fs/promises');
       const journal = (await readdir(dir)).find((f) => f.includes('synapse-doctor-unreject') && f.endsWith('.journal.jsonl'));
       writeOut(['', 'Try next:', ...(journal ? [`  npx synapse-doctor undo ${shellQuote(join(dir, journal))}   # the broken room again (add --apply)`] : []), ...next.map((c) => `  ${c}`)].join('\n'));
