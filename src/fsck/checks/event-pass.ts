@@ -1,0 +1,169 @@
+/**
+ * The one pass over every event and its JSON that the checks needing the JSON share (events.bad-json,
+ * events.id-mismatch, events.hash-mismatch, dag.edges-mismatch, dag.auth-mismatch,
+ * soft-failure.soft-failed): pages of PAGE events in stream order, each page with one query for its
+ * event_edges and one for its event_auth rows. Memory: one page plus each room's counts and sample.
+ * Computed once per fsck run (`perContext`) however many of those checks run.
+ */
+import type { FsckContext } from '../check.js';
+import { canonicalJson } from '../../matrix/canonical-json.js';
+import { computeEventId } from '../../matrix/event-id.js';
+import { checkContentHash } from '../../matrix/hashes.js';
+import { parseStoredEvent, type JsonObject } from '../../matrix/pdu.js';
+import { redactEvent } from '../../matrix/redaction.js';
+import { ROOM_VERSIONS, type RoomVersionRules } from '../../matrix/room-versions.js';
+import { internalMetadataFlag } from '../../store/internal-metadata.js';
+import { findAuthOf, findEdgesOf, findMinStreamOrdering, findPassPage, type PassEventRow } from '../../store/readers/fsck-events.js';
+import { perContext, RoomTally } from '../sample.js';
+
+const PAGE = 2000;
+
+/** What differs between an event's JSON list (prev_events, auth_events) and its rows. */
+export interface RowDiff {
+  readonly event_id: string;
+  readonly room_id: string;
+  /** In the JSON, no row. */
+  readonly missing: readonly string[];
+  /** A row, not in the JSON. */
+  readonly extra: readonly string[];
+}
+
+export interface EventPass {
+  readonly badJson: RoomTally;
+  readonly idMismatch: RoomTally;
+  readonly hashMismatch: RoomTally;
+  readonly edges: RoomTally;
+  readonly auth: RoomTally;
+  readonly softFailed: RoomTally;
+  readonly eventsRead: number;
+}
+
+export interface PassOptions {
+  /** Only these rooms (a repair re-reading its findings' rooms). */
+  readonly rooms?: readonly string[];
+  /** Called with every differing event (repairs collect them; the checks keep only samples). */
+  readonly onEdges?: (d: RowDiff) => void;
+  readonly onAuth?: (d: RowDiff) => void;
+}
+
+/** Room versions Synapse may know and we do not (namespaced, experimental ones): not checked, not flagged. */
+export function isNamespacedRoomVersion(v: string): boolean {
+  return v.includes('.');
+}
+
+function diff(want: readonly string[], have: readonly string[]): { missing: string[]; extra: string[] } {
+  const w = new Set(want);
+  const h = new Set(have);
+  return { missing: [...w].filter((x) => !h.has(x)).sort(), extra: [...h].filter((x) => !w.has(x)).sort() };
+}
+
+/** Whether the stored JSON is already in its redacted form (Synapse stores an event whose content hash failed pruned). */
+function alreadyPruned(raw: JsonObject, rules: RoomVersionRules): boolean {
+  try {
+    return canonicalJson(redactEvent(raw, rules).content ?? {}, { strictIntegers: false }) === canonicalJson(raw.content ?? {}, { strictIntegers: false });
+  } catch {
+    return false;
+  }
+}
+
+export async function runEventPass(ctx: FsckContext, options: PassOptions = {}): Promise<EventPass> {
+  const engine = ctx.db.main;
+  const caps = ctx.db.schema.capabilities;
+  const t = (): RoomTally => new RoomTally(ctx.sampleSize);
+  const pass = { badJson: t(), idMismatch: t(), hashMismatch: t(), edges: t(), auth: t(), softFailed: t(), eventsRead: 0 };
+  const rooms: readonly (string | undefined)[] = options.rooms ?? [ctx.roomId];
+  for (const room of rooms) {
+    const min = await findMinStreamOrdering(engine, room);
+    if (min === null) continue;
+    let after = min - 1;
+    for (;;) {
+      const page = await findPassPage(engine, caps, room, after, PAGE);
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.stream_ordering;
+      pass.eventsRead += page.length;
+      await checkPage(ctx, page, pass, options);
+      if (page.length < PAGE) break;
+    }
+  }
+  return pass;
+}
+
+async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], pass: EventPass, options: PassOptions): Promise<void> {
+  const parsed = new Map<string, { prev: readonly string[]; auth: readonly string[]; isState: boolean; row: PassEventRow }>();
+  for (const row of page) {
+    if (row.internal_metadata !== null && row.internal_metadata.includes('soft_failed') && internalMetadataFlag(row.internal_metadata, 'soft_failed')) {
+      pass.softFailed.add(row.room_id, () => ({ event_id: row.event_id, stream_ordering: row.stream_ordering }));
+    }
+    const version = row.room_version;
+    const rules = version === null ? undefined : ROOM_VERSIONS.get(version);
+    if (rules === undefined) continue; // events.room-version reports the room (or it is an experimental version)
+    const p = parseStoredEvent(row.json, rules, row.event_id);
+    if (p === undefined) {
+      pass.badJson.add(row.room_id, () => ({ event_id: row.event_id, json_start: row.json.slice(0, 60) }));
+      continue;
+    }
+    if (rules.eventFormat !== 1) {
+      let computed: string | undefined;
+      try {
+        computed = computeEventId(p.raw, rules);
+      } catch {
+        computed = undefined;
+      }
+      if (computed !== row.event_id) pass.idMismatch.add(row.room_id, () => ({ event_id: row.event_id, computed_event_id: computed ?? null }));
+    }
+    if (!row.redacted) {
+      let ok = false;
+      let computed: string | null = null;
+      let expected: string | null = null;
+      try {
+        const h = checkContentHash(p.raw);
+        ok = h.ok;
+        computed = h.computed;
+        expected = h.expected ?? null;
+      } catch {
+        ok = false;
+      }
+      if (!ok && !alreadyPruned(p.raw, rules)) pass.hashMismatch.add(row.room_id, () => ({ event_id: row.event_id, stored_hash: expected, computed_hash: computed }));
+    }
+    parsed.set(row.event_id, { prev: p.pdu.prev_events, auth: p.pdu.auth_events, isState: p.pdu.state_key !== undefined, row });
+  }
+  if (parsed.size === 0) return;
+  const ids = [...parsed.keys()];
+  const group = (rows: { event_id: string; other: string }[]): Map<string, string[]> => {
+    const m = new Map<string, string[]>();
+    for (const r of rows) {
+      const l = m.get(r.event_id);
+      if (l) l.push(r.other);
+      else m.set(r.event_id, [r.other]);
+    }
+    return m;
+  };
+  const edges = group(await findEdgesOf(ctx.db.main, ids));
+  const auth = group(await findAuthOf(ctx.db.main, ids));
+  for (const [id, e] of parsed) {
+    // event_edges: every accepted event, outliers included (events.py _handle_mult_prev_events);
+    // a rejected event's edges are rejections.rejected-has-accepted-rows' business.
+    if (!e.row.rejected) {
+      const d = diff(e.prev, edges.get(id) ?? []);
+      if (d.missing.length + d.extra.length > 0) {
+        const rd = { event_id: id, room_id: e.row.room_id, ...d };
+        pass.edges.add(e.row.room_id, () => ({ event_id: id, missing_prev_events: d.missing.slice(0, 5), extra_rows: d.extra.slice(0, 5) }));
+        options.onEdges?.(rd);
+      }
+    }
+    // event_auth: every state event, rejected ones too (events.py _persist_event_auth_chain_txn);
+    // a non-state event has none (older Synapse versions may have written some): checked when present.
+    const have = auth.get(id) ?? [];
+    if (e.isState || have.length > 0) {
+      const d = diff(e.auth, have);
+      if (d.missing.length + d.extra.length > 0) {
+        const rd = { event_id: id, room_id: e.row.room_id, ...d };
+        pass.auth.add(e.row.room_id, () => ({ event_id: id, missing_auth_events: d.missing.slice(0, 5), extra_rows: d.extra.slice(0, 5) }));
+        options.onAuth?.(rd);
+      }
+    }
+  }
+}
+
+/** The pass of this fsck run, computed on first use. */
+export const eventPass = perContext((ctx) => runEventPass(ctx));
