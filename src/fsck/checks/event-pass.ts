@@ -9,7 +9,8 @@ import type { FsckContext } from '../check.js';
 import { canonicalJson } from '../../matrix/canonical-json.js';
 import { computeEventId } from '../../matrix/event-id.js';
 import { checkContentHash } from '../../matrix/hashes.js';
-import { parseStoredEvent, type JsonObject } from '../../matrix/pdu.js';
+import { isJsonObject, parseStoredEvent, toPdu, type JsonObject, type Pdu } from '../../matrix/pdu.js';
+import { fastEventHashes } from '../../matrix/canonical-fast.js';
 import { redactEvent } from '../../matrix/redaction.js';
 import { ROOM_VERSIONS, type RoomVersionRules } from '../../matrix/room-versions.js';
 import { internalMetadataFlag } from '../../store/internal-metadata.js';
@@ -81,6 +82,28 @@ function withoutSynapseExtras(raw: JsonObject): JsonObject {
   return out;
 }
 
+/** JSON.parse is exact unless the text may hold a number JSON.parse would change (16+ digits, a fraction or exponent). */
+const MAYBE_INEXACT = /\d{16}|\d[.eE]/;
+
+/** Parses a stored event: native JSON.parse where it is exact, else the bigint-aware parser. */
+function parseFast(json: string, rules: RoomVersionRules, eventId: string): { raw: JsonObject; pdu: Pdu } | undefined {
+  if (MAYBE_INEXACT.test(json)) return parseStoredEvent(json, rules, eventId);
+  try {
+    const raw = JSON.parse(json) as unknown;
+    if (!isJsonObject(raw)) return undefined;
+    return { raw, pdu: toPdu(raw, rules, eventId) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the stored hashes.sha256 is (spelt canonically) the fast content hash. */
+function fastHashMatches(raw: JsonObject, computed: string | undefined): boolean {
+  if (computed === undefined) return false;
+  const h = raw.hashes;
+  return isJsonObject(h) && h.sha256 === computed;
+}
+
 export async function runEventPass(ctx: FsckContext, options: PassOptions = {}): Promise<EventPass> {
   const engine = ctx.db.main;
   const caps = ctx.db.schema.capabilities;
@@ -112,12 +135,14 @@ async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], pass: 
     const version = row.room_version;
     const rules = version === null ? undefined : ROOM_VERSIONS.get(version);
     if (rules === undefined) continue; // events.room-version reports the room (or it is an experimental version)
-    const p = parseStoredEvent(row.json, rules, row.event_id);
+    const p = parseFast(row.json, rules, row.event_id);
     if (p === undefined) {
       pass.badJson.add(row.room_id, () => ({ event_id: row.event_id, json_start: row.json.slice(0, 60) }));
       continue;
     }
-    if (rules.eventFormat !== 1) {
+    // the fast path first (exact where it answers); whatever it flags is computed again exactly
+    const fast = fastEventHashes(p.raw, rules);
+    if (rules.eventFormat !== 1 && fast?.eventId !== row.event_id) {
       let computed: string | undefined;
       try {
         computed = computeEventId(p.raw, rules);
@@ -126,7 +151,7 @@ async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], pass: 
       }
       if (computed !== row.event_id) pass.idMismatch.add(row.room_id, () => ({ event_id: row.event_id, computed_event_id: computed ?? null }));
     }
-    if (!row.redacted) {
+    if (!row.redacted && !fastHashMatches(p.raw, fast?.contentHash)) {
       let ok = false;
       let computed: string | null = null;
       let expected: string | null = null;
