@@ -24,7 +24,7 @@ const LAST_MESSAGE = `SELECT e.event_id FROM events e WHERE e.type = 'm.room.mes
 const STATE_EVENT = (n: number): string => `SELECT e.event_id FROM events e WHERE e.state_key IS NOT NULL AND e.type <> 'm.room.create' ORDER BY e.stream_ordering LIMIT 1 OFFSET ${n}`;
 
 for (const engine of ENGINES) {
-  describe(`${engine}: fsck dag checks`, () => {
+  describe.concurrent(`${engine}: fsck dag checks`, () => {
     let base: Base;
     let gap: Base;
     let room: string;

@@ -1,5 +1,5 @@
 /**
- * fsck group `events`: each check against a healthy scenario broken in exactly that one way (raw SQL
+ * fsck groups `events` and `soft-failure`: each check against a healthy scenario broken in exactly that one way (raw SQL
  * on a copy), both engines, through the built CLI: that check fires with the right count and sample,
  * no other check of the events, rejections, dag and soft-failure groups does.
  */
@@ -25,7 +25,7 @@ async function extremityMessage(e: Engine): Promise<string> {
 }
 
 for (const engine of ENGINES) {
-  describe(`${engine}: fsck events checks`, () => {
+  describe.concurrent(`${engine}: fsck events checks`, () => {
     let base: Base;
     let room: string;
     beforeAll(async () => {
@@ -143,6 +143,24 @@ for (const engine of ENGINES) {
         }
       });
       expect(fired(run)).toEqual([]);
+    });
+    it('soft-failure.soft-failed: every soft-failed event counted (the scenario\'s one and one flagged by hand), a note only', async () => {
+      const copy = await copyOf(base);
+      try {
+        let id = '';
+        await withRaw(copy.url, async (e) => {
+          id = await one(e, "SELECT event_id FROM events WHERE type = 'm.room.message' ORDER BY stream_ordering DESC LIMIT 1");
+          await e.run('UPDATE event_json SET internal_metadata = ? WHERE event_id = ?', ['{"soft_failed":true}', id]);
+        });
+        const run = await fsck(copy.url);
+        expect(fired(run)).toEqual([]);
+        expect(run.code).toBe(0);
+        const [f] = findingsOf(run, 'soft-failure.soft-failed');
+        expect(f).toMatchObject({ room_id: room, count: 2, severity: 'info', fixable: false });
+        expect(f!.sample.map((x) => x.event_id)).toEqual([base.scenario.labels.softFailed, id]);
+      } finally {
+        await copy.cleanup();
+      }
     });
   });
 }

@@ -7,7 +7,7 @@ import { ENGINES } from '../support/engines.js';
 import { buildBase, fired, findingsOf, fsck, type Base } from './support.js';
 
 for (const engine of ENGINES) {
-  describe(`${engine}: fsck of healthy scenarios`, () => {
+  describe.concurrent(`${engine}: fsck of healthy scenarios`, () => {
     const bases: Base[] = [];
     afterAll(async () => {
       for (const b of bases) await b.cleanup();

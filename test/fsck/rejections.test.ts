@@ -16,7 +16,7 @@ async function prevEvents(e: Engine, id: string): Promise<string[]> {
 }
 
 for (const engine of ENGINES) {
-  describe(`${engine}: fsck rejections checks`, () => {
+  describe.concurrent(`${engine}: fsck rejections checks`, () => {
     let base: Base;
     let room: string;
     let labels: Record<string, string | string[]>;
