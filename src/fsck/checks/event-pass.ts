@@ -1,5 +1,5 @@
 /**
- * The one pass over every event and its JSON that the checks needing the JSON share (events.bad-json,
+ * The one pass over every event and its JSON that the checks needing the JSON share (events.missing-json, events.bad-json,
  * events.id-mismatch, events.hash-mismatch, dag.edges-mismatch, dag.auth-mismatch,
  * soft-failure.soft-failed): pages of PAGE events in stream order, each page with one query for its
  * event_edges and one for its event_auth rows. Memory: one page plus each room's counts and sample.
@@ -15,6 +15,7 @@ import { redactEvent } from '../../matrix/redaction.js';
 import { ROOM_VERSIONS, type RoomVersionRules } from '../../matrix/room-versions.js';
 import { internalMetadataFlag } from '../../store/internal-metadata.js';
 import { findAuthOf, findEdgesOf, findMinStreamOrdering, findPassPage, type PassEventRow } from '../../store/readers/fsck-events.js';
+import { findRooms } from '../../store/readers/inspect.js';
 import { perContext, RoomTally } from '../sample.js';
 
 const PAGE = 2000;
@@ -30,6 +31,7 @@ export interface RowDiff {
 }
 
 export interface EventPass {
+  readonly missingJson: RoomTally;
   readonly badJson: RoomTally;
   readonly idMismatch: RoomTally;
   readonly hashMismatch: RoomTally;
@@ -108,8 +110,9 @@ export async function runEventPass(ctx: FsckContext, options: PassOptions = {}):
   const engine = ctx.db.main;
   const caps = ctx.db.schema.capabilities;
   const t = (): RoomTally => new RoomTally(ctx.sampleSize);
-  const pass = { badJson: t(), idMismatch: t(), hashMismatch: t(), edges: t(), auth: t(), softFailed: t(), eventsRead: 0 };
+  const pass = { missingJson: t(), badJson: t(), idMismatch: t(), hashMismatch: t(), edges: t(), auth: t(), softFailed: t(), eventsRead: 0 };
   const rooms: readonly (string | undefined)[] = options.rooms ?? [ctx.roomId];
+  const versions = new Map((await findRooms(engine, ctx.roomId)).map((r) => [r.room_id, r.room_version]));
   for (const room of rooms) {
     const min = await findMinStreamOrdering(engine, room);
     if (min === null) continue;
@@ -119,25 +122,30 @@ export async function runEventPass(ctx: FsckContext, options: PassOptions = {}):
       if (page.length === 0) break;
       after = page[page.length - 1]!.stream_ordering;
       pass.eventsRead += page.length;
-      await checkPage(ctx, page, pass, options);
+      await checkPage(ctx, page, versions, pass, options);
       if (page.length < PAGE) break;
     }
   }
   return pass;
 }
 
-async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], pass: EventPass, options: PassOptions): Promise<void> {
+async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], versions: ReadonlyMap<string, string | null>, pass: EventPass, options: PassOptions): Promise<void> {
   const parsed = new Map<string, { prev: readonly string[]; auth: readonly string[]; isState: boolean; row: PassEventRow }>();
   for (const row of page) {
+    if (row.json === null) {
+      pass.missingJson.add(row.room_id, () => ({ event_id: row.event_id, stream_ordering: row.stream_ordering }));
+      continue;
+    }
+    const json = row.json;
     if (row.internal_metadata !== null && row.internal_metadata.includes('soft_failed') && internalMetadataFlag(row.internal_metadata, 'soft_failed')) {
       pass.softFailed.add(row.room_id, () => ({ event_id: row.event_id, stream_ordering: row.stream_ordering }));
     }
-    const version = row.room_version;
+    const version = versions.get(row.room_id) ?? null;
     const rules = version === null ? undefined : ROOM_VERSIONS.get(version);
     if (rules === undefined) continue; // events.room-version reports the room (or it is an experimental version)
-    const p = parseFast(row.json, rules, row.event_id);
+    const p = parseFast(json, rules, row.event_id);
     if (p === undefined) {
-      pass.badJson.add(row.room_id, () => ({ event_id: row.event_id, json_start: row.json.slice(0, 60) }));
+      pass.badJson.add(row.room_id, () => ({ event_id: row.event_id, json_start: json.slice(0, 60) }));
       continue;
     }
     // the fast path first (exact where it answers); whatever it flags is computed again exactly
@@ -169,6 +177,8 @@ async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], pass: 
   }
   if (parsed.size === 0) return;
   const ids = [...parsed.keys()];
+  // event_auth: state events only (Synapse writes none for others since #8868, January 2021)
+  const stateIds = ids.filter((id) => parsed.get(id)!.isState);
   const group = (rows: { event_id: string; other: string }[]): Map<string, string[]> => {
     const m = new Map<string, string[]>();
     for (const r of rows) {
@@ -179,7 +189,7 @@ async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], pass: 
     return m;
   };
   const edges = group(await findEdgesOf(ctx.db.main, ids));
-  const auth = group(await findAuthOf(ctx.db.main, ids));
+  const auth = group(stateIds.length > 0 ? await findAuthOf(ctx.db.main, stateIds) : []);
   for (const [id, e] of parsed) {
     // event_edges: every accepted event, outliers included (events.py _handle_mult_prev_events);
     // a rejected event's edges are rejections.rejected-has-accepted-rows' business.
@@ -191,10 +201,9 @@ async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], pass: 
         options.onEdges?.(rd);
       }
     }
-    // event_auth: every state event, rejected ones too (events.py _persist_event_auth_chain_txn);
-    // a non-state event has none (older Synapse versions may have written some): checked when present.
+    // event_auth: every state event, rejected ones too (events.py _persist_event_auth_chain_txn)
     const have = auth.get(id) ?? [];
-    if (e.isState || have.length > 0) {
+    if (e.isState) {
       const d = diff(e.auth, have);
       if (d.missing.length + d.extra.length > 0) {
         const rd = { event_id: id, room_id: e.row.room_id, ...d };

@@ -9,7 +9,7 @@
  */
 import type { FsckCheckDefinition, FsckContext, FsckFinding } from '../check.js';
 import { ROOM_VERSIONS } from '../../matrix/room-versions.js';
-import { findRoomsWithEvents, findSomeRoomEvents, iterateEventsWithoutJson, iterateJsonWithoutEvents } from '../../store/readers/fsck-events.js';
+import { findRoomsWithEvents, findSomeRoomEvents, iterateJsonWithoutEvents } from '../../store/readers/fsck-events.js';
 import { perContext, tally } from '../sample.js';
 import { eventPass, isNamespacedRoomVersion } from './event-pass.js';
 
@@ -23,9 +23,7 @@ const missingJson: FsckCheckDefinition = {
   why: 'Synapse loads an event by joining events to event_json, so an event without its JSON cannot be loaded: everything citing it fails with "Could not find event", and Synapse never fetches it again because the events row says it has it.',
   fixable: false,
   async run(ctx) {
-    const t = tally(ctx);
-    for await (const r of iterateEventsWithoutJson(ctx.db.main, ctx.roomId)) t.add(r.room_id, () => ({ event_id: r.event_id, stream_ordering: r.stream_ordering }));
-    return t.findings(this, () => ({ advice: 'restore the event_json rows from a backup, or fetch the events again from another server (not offline).' }));
+    return (await eventPass(ctx)).missingJson.findings(this, () => ({ advice: 'restore the event_json rows from a backup, or fetch the events again from another server (not offline).' }));
   },
 };
 

@@ -26,20 +26,6 @@ export interface EventKeyRow {
   stream_ordering: number | null;
 }
 
-/** events rows without their event_json row (one pass over events probing event_json's unique index). */
-export function iterateEventsWithoutJson(engine: ReadEngine, roomId?: string): AsyncIterable<EventKeyRow> {
-  const f = roomFilter(roomId, 'e.room_id', 'AND');
-  return mapRows(
-    engine.iterate<Record<string, unknown>>(
-      `SELECT e.room_id, e.event_id, e.stream_ordering FROM events e
-        WHERE NOT EXISTS (SELECT 1 FROM event_json j WHERE j.event_id = e.event_id)${f.sql}`,
-      f.params,
-      5000,
-    ),
-    (r) => ({ room_id: str(r.room_id), event_id: String(r.event_id), stream_ordering: r.stream_ordering === null ? null : num(r.stream_ordering) }),
-  );
-}
-
 /** event_json rows without their events row (one pass over event_json probing events' unique index). */
 export function iterateJsonWithoutEvents(engine: ReadEngine, roomId?: string): AsyncIterable<EventKeyRow> {
   const f = roomFilter(roomId, 'j.room_id', 'AND');
@@ -84,11 +70,9 @@ export interface PassEventRow {
   stream_ordering: number;
   outlier: boolean;
   rejected: boolean;
-  /** events.state_key IS NOT NULL */
-  is_state: boolean;
-  json: string;
+  /** null: the events row has no event_json row. */
+  json: string | null;
   internal_metadata: string | null;
-  room_version: string | null;
   /** The target of a redactions row (its stored JSON may have been pruned). */
   redacted: boolean;
 }
@@ -96,8 +80,7 @@ export interface PassEventRow {
 /**
  * One page of the shared pass: at most `limit` events with stream_ordering > `after`, in stream
  * order (SQLite: the rowid; PostgreSQL: events_stream_ordering; one room: events_room_stream),
- * joined to their JSON, room version, rejection and redaction. Events without JSON are left out
- * (the events.missing-json check reports them).
+ * with their JSON (LEFT JOIN: an event without it comes with json null), rejection and redaction.
  */
 export async function findPassPage(engine: ReadEngine, caps: Caps, roomId: string | undefined, after: number, limit: number): Promise<PassEventRow[]> {
   const rejected = caps.rejectionsTable ? 'EXISTS (SELECT 1 FROM rejections rj WHERE rj.event_id = e.event_id)' : 'e.rejection_reason IS NOT NULL';
@@ -106,11 +89,9 @@ export async function findPassPage(engine: ReadEngine, caps: Caps, roomId: strin
     `SELECT e.event_id, e.room_id, e.stream_ordering,
             CASE WHEN e.outlier THEN 1 ELSE 0 END AS outlier,
             CASE WHEN ${rejected} THEN 1 ELSE 0 END AS rejected,
-            CASE WHEN e.state_key IS NULL THEN 0 ELSE 1 END AS is_state,
             j.json, j.internal_metadata,
-            (SELECT r.room_version FROM rooms r WHERE r.room_id = e.room_id) AS room_version,
             CASE WHEN EXISTS (SELECT 1 FROM redactions rd WHERE rd.redacts = e.event_id) THEN 1 ELSE 0 END AS redacted
-       FROM events e JOIN event_json j ON j.event_id = e.event_id
+       FROM events e LEFT JOIN event_json j ON j.event_id = e.event_id
       WHERE e.stream_ordering > ?${f.sql}
       ORDER BY e.stream_ordering
       LIMIT ?`,
@@ -122,10 +103,8 @@ export async function findPassPage(engine: ReadEngine, caps: Caps, roomId: strin
     stream_ordering: num(r.stream_ordering),
     outlier: num(r.outlier) === 1,
     rejected: num(r.rejected) === 1,
-    is_state: num(r.is_state) === 1,
-    json: r.json === null || r.json === undefined ? '' : String(r.json),
+    json: str(r.json),
     internal_metadata: str(r.internal_metadata),
-    room_version: str(r.room_version),
     redacted: num(r.redacted) === 1,
   }));
 }
