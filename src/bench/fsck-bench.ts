@@ -12,6 +12,8 @@ export interface FsckBenchResult {
   events: number;
   generateSeconds: number;
   fsckSeconds: number;
+  /** CPU seconds of the fsck process (the database server's own work on PostgreSQL is not in it). */
+  fsckCpuSeconds: number;
   fsckMaxRssMiB: number;
   checks: { id: string; status: string; ms: number; note?: string }[];
   totals: Record<string, number>;
@@ -19,13 +21,13 @@ export interface FsckBenchResult {
 
 const CHILD = fileURLToPath(new URL('./fsck-child.js', import.meta.url));
 
-function runChild(db: string): Pick<FsckBenchResult, 'checks' | 'totals'> & { seconds: number; maxRssMiB: number } {
+function runChild(db: string): Pick<FsckBenchResult, 'checks' | 'totals'> & { seconds: number; cpuSeconds: number; maxRssMiB: number } {
   const out = execFileSync(process.execPath, [CHILD, db], { encoding: 'utf8', maxBuffer: 16 << 20 });
-  return JSON.parse(out.trim().split('\n').pop()!) as Pick<FsckBenchResult, 'checks' | 'totals'> & { seconds: number; maxRssMiB: number };
+  return JSON.parse(out.trim().split('\n').pop()!) as Pick<FsckBenchResult, 'checks' | 'totals'> & { seconds: number; cpuSeconds: number; maxRssMiB: number };
 }
 
 function result(engine: 'sqlite' | 'postgres', events: number, generateSeconds: number, r: ReturnType<typeof runChild>): FsckBenchResult {
-  return { engine, events, generateSeconds, fsckSeconds: r.seconds, fsckMaxRssMiB: r.maxRssMiB, checks: r.checks, totals: r.totals };
+  return { engine, events, generateSeconds, fsckSeconds: r.seconds, fsckCpuSeconds: r.cpuSeconds, fsckMaxRssMiB: r.maxRssMiB, checks: r.checks, totals: r.totals };
 }
 
 /** `keepDir`: leave the generated file there (to run fsck on it again: `node dist/bench/fsck-child.js FILE`). */

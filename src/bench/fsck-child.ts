@@ -14,6 +14,8 @@ await store.close();
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 process.stdout.write(JSON.stringify({
   seconds,
+  // CPU time of this process (user + system): what the run costs on a machine shared with others
+  cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   maxRssMiB: process.resourceUsage().maxRSS / 1024,
   checks: report.checks.map((c) => ({ id: c.id, status: c.status, ms: c.ms, ...(c.note ? { note: c.note } : {}) })),
   totals: report.totals,

@@ -128,7 +128,7 @@ if (only.has('fsck')) {
         await server.stop();
       }
     }
-    say(`  ${engine}: every check (${r.checks.length}) in ${fmt(r.fsckSeconds, 2)} s, peak ${fmt(r.fsckMaxRssMiB)} MiB (target ≤ 30 s, ≤ 1 GB; generated in ${fmt(r.generateSeconds, 1)} s)`);
+    say(`  ${engine}: every check (${r.checks.length}) in ${fmt(r.fsckSeconds, 2)} s (${fmt(r.fsckCpuSeconds, 1)} s CPU in the fsck process), peak ${fmt(r.fsckMaxRssMiB)} MiB (target ≤ 30 s, ≤ 1 GB; generated in ${fmt(r.generateSeconds, 1)} s)`);
     const slow = [...r.checks].sort((a, b) => b.ms - a.ms).slice(0, 6);
     say(`  slowest: ${slow.map((c) => `${c.id} ${fmt(c.ms / 1000, 2)} s`).join(', ')}`);
     const failed = r.checks.filter((c) => c.status === 'failed');

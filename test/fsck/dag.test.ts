@@ -110,7 +110,11 @@ for (const engine of ENGINES) {
       const run = await broken(async (e) => {
         ids = (await e.query<{ event_id: string }>('SELECT event_id FROM event_backward_extremities')).map((r) => String(r.event_id));
         await e.run('DELETE FROM event_backward_extremities');
-      }, undefined, gap, 1);
+      }, async (url, all) => {
+        // the same finding through the one-room form of the query (--room)
+        const one = await fsck(url, ['--room', gap.scenario.roomId, '--check', 'dag']);
+        expect(findingsOf(one, 'dag.missing-backward-extremity')).toEqual(findingsOf(all, 'dag.missing-backward-extremity'));
+      }, gap, 1);
       expect(ids.length).toBeGreaterThan(0);
       expect(fired(run)).toEqual(['dag.missing-backward-extremity']);
       const [f] = findingsOf(run, 'dag.missing-backward-extremity');

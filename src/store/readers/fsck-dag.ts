@@ -50,15 +50,22 @@ export function iterateHeldBackwardExtremities(engine: ReadEngine, caps: Caps, r
  */
 export function iterateMissingBackwardExtremities(engine: ReadEngine, caps: Caps, roomId?: string): AsyncIterable<{ room_id: string; prev_event_id: string; event_id: string }> {
   const f = roomFilter(roomId, 'e.room_id');
-  const from = roomId === undefined ? 'event_edges ed JOIN events e ON e.event_id = ed.event_id' : 'events e JOIN event_edges ed ON ed.event_id = e.event_id';
+  // All rooms: first the edges whose prev event is not a stored timeline event (a pass over
+  // event_edges' covering index), then only those look up the citing event (CROSS JOIN keeps
+  // SQLite to that order; measured 2x faster than walking events first on 1,000,000 events).
+  // One room: the room's events first, through events_room_stream.
+  const edges = roomId === undefined
+    ? `(SELECT ed.event_id, ed.prev_event_id FROM event_edges ed
+         WHERE NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = ed.prev_event_id AND NOT p.outlier)) m CROSS JOIN events e`
+    : `events e CROSS JOIN event_edges m`;
+  const prevMissing = roomId === undefined ? '' : ' AND NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = m.prev_event_id AND NOT p.outlier)';
   return mapRows(
     engine.iterate<Record<string, unknown>>(
-      `SELECT e.room_id, ed.prev_event_id, MIN(ed.event_id) AS event_id
-         FROM ${from}
-        WHERE NOT e.outlier AND NOT ${rejectedSql(caps, 'e')}
-          AND NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = ed.prev_event_id AND NOT p.outlier)
-          AND NOT EXISTS (SELECT 1 FROM event_backward_extremities b WHERE b.event_id = ed.prev_event_id AND b.room_id = e.room_id)${f.sql}
-        GROUP BY e.room_id, ed.prev_event_id`,
+      `SELECT e.room_id, m.prev_event_id, MIN(m.event_id) AS event_id
+         FROM ${edges}
+        WHERE e.event_id = m.event_id AND NOT e.outlier AND NOT ${rejectedSql(caps, 'e')}${prevMissing}
+          AND NOT EXISTS (SELECT 1 FROM event_backward_extremities b WHERE b.event_id = m.prev_event_id AND b.room_id = e.room_id)${f.sql}
+        GROUP BY e.room_id, m.prev_event_id`,
       f.params,
       5000,
     ),
@@ -121,10 +128,10 @@ export function iterateExtremitiesWithChildren(engine: ReadEngine, caps: Caps, r
     engine.iterate<Record<string, unknown>>(
       `SELECT x.room_id, x.event_id, c.event_id AS child_id, j.internal_metadata
          FROM event_forward_extremities x
-         JOIN event_edges ed ON ed.prev_event_id = x.event_id
-         JOIN events c ON c.event_id = ed.event_id
+         CROSS JOIN event_edges ed
+         CROSS JOIN events c
          LEFT JOIN event_json j ON j.event_id = c.event_id
-        WHERE NOT c.outlier AND NOT ${rejectedSql(caps, 'c')}${f.sql}
+        WHERE ed.prev_event_id = x.event_id AND c.event_id = ed.event_id AND NOT c.outlier AND NOT ${rejectedSql(caps, 'c')}${f.sql}
         ORDER BY x.room_id, x.event_id`,
       f.params,
       5000,
