@@ -116,14 +116,21 @@ export async function runEventPass(ctx: FsckContext, options: PassOptions = {}):
   for (const room of rooms) {
     const min = await findMinStreamOrdering(engine, room);
     if (min === null) continue;
-    let after = min - 1;
-    for (;;) {
-      const page = await findPassPage(engine, caps, room, after, PAGE);
+    // The next page is asked for before this one is checked: on PostgreSQL the server reads it
+    // while we hash (on SQLite the driver is synchronous and this changes nothing).
+    let pending: Promise<PassEventRow[]> | undefined = findPassPage(engine, caps, room, min - 1, PAGE);
+    while (pending !== undefined) {
+      const page = await pending;
+      pending = undefined;
       if (page.length === 0) break;
-      after = page[page.length - 1]!.stream_ordering;
+      if (page.length === PAGE) pending = findPassPage(engine, caps, room, page[page.length - 1]!.stream_ordering, PAGE);
       pass.eventsRead += page.length;
-      await checkPage(ctx, page, versions, pass, options);
-      if (page.length < PAGE) break;
+      try {
+        await checkPage(ctx, page, versions, pass, options);
+      } catch (e) {
+        await pending?.catch(() => undefined); // never leave a rejected read unobserved
+        throw e;
+      }
     }
   }
   return pass;
