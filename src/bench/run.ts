@@ -7,6 +7,7 @@
  *   npm run bench -- --only rejections              # rejections on 1,000,000 events, 10% in chains
  *   npm run bench -- --only unreject                # unreject --apply on a chain of 10,000 events
  *   npm run bench -- --only import --import-events 10000,100000,1000000 --engines sqlite,postgres
+ *   npm run bench -- --only fsck --engines sqlite,postgres   # the whole fsck on 1,000,000 events
  *
  * Without --pg, PostgreSQL runs use a throw-away embedded server.
  */
@@ -18,10 +19,11 @@ import { benchStateRes } from './state-res-bench.js';
 import { benchImport, type ImportBenchResult } from './import-bench.js';
 import { benchUnrejectPostgres, benchUnrejectSqlite, type UnrejectBenchResult } from './unreject-bench.js';
 import { benchRejectionsPostgres, benchRejectionsSqlite, type RejectionsBenchResult } from './rejections-bench.js';
+import { benchFsckPostgres, benchFsckSqlite, type FsckBenchResult } from './fsck-bench.js';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'auth,state-res,load,rejections,unreject,import' },
+    only: { type: 'string', default: 'auth,state-res,load,rejections,unreject,import,fsck' },
     'chain-events': { type: 'string', default: '10000' },
     'import-events': { type: 'string', default: '1000000' },
     'chain-rooms': { type: 'string', default: '10' },
@@ -106,6 +108,35 @@ if (only.has('rejections')) {
     rows.push(r);
   }
   results.rejections = rows;
+}
+
+if (only.has('fsck')) {
+  const events = Number(values.events);
+  const rooms = Number(values.rooms);
+  const chainRooms = Number(values['chain-rooms']);
+  const rows: FsckBenchResult[] = [];
+  for (const engine of values.engines.split(',')) {
+    say(`fsck: ${fmt(events)} events in ${rooms} rooms, ${chainRooms} of them with a rejection chain, on ${engine} …`);
+    let r: FsckBenchResult;
+    if (engine === 'sqlite') {
+      r = await benchFsckSqlite(events, rooms, chainRooms, values.keep);
+    } else {
+      const server = values.pg ? { url: values.pg, stop: async () => undefined } : await startEmbeddedPostgres();
+      try {
+        r = await benchFsckPostgres(server.url, events, rooms, chainRooms);
+      } finally {
+        await server.stop();
+      }
+    }
+    say(`  ${engine}: every check (${r.checks.length}) in ${fmt(r.fsckSeconds, 2)} s (${fmt(r.fsckCpuSeconds, 1)} s CPU in the fsck process), peak ${fmt(r.fsckMaxRssMiB)} MiB (target ≤ 30 s, ≤ 1 GB; generated in ${fmt(r.generateSeconds, 1)} s)`);
+    const slow = [...r.checks].sort((a, b) => b.ms - a.ms).slice(0, 6);
+    say(`  slowest: ${slow.map((c) => `${c.id} ${fmt(c.ms / 1000, 2)} s`).join(', ')}`);
+    const failed = r.checks.filter((c) => c.status === 'failed');
+    if (failed.length > 0) say(`  FAILED: ${failed.map((c) => `${c.id}: ${c.note}`).join('; ')}`);
+    say(`  findings: ${JSON.stringify(r.totals)}`);
+    rows.push(r);
+  }
+  results.fsck = rows;
 }
 
 if (only.has('unreject')) {
