@@ -92,7 +92,7 @@ for (const kind of ENGINES) {
       try {
         const [f] = expectOnly((await fsck(c.url)).findings, 'state.state-group-missing');
         expect(f).toMatchObject({ room_id: room, count: 1 });
-        expect(f!.sample).toEqual([{ event_id: labels.merge, state_group: 987654 }]);
+        expect(f!.sample).toEqual([{ event_id: labels.merge, state_group: 987654, events: 1 }]);
       } finally {
         await c.cleanup();
       }
@@ -109,7 +109,7 @@ for (const kind of ENGINES) {
       try {
         const [f] = expectOnly((await fsck(c.url)).findings, 'state.state-group-other-room');
         expect(f).toMatchObject({ room_id: room, count: 1 });
-        expect(f!.sample).toEqual([{ event_id: labels.merge, state_group: group, state_group_room_id: other }]);
+        expect(f!.sample).toEqual([{ event_id: labels.merge, state_group: group, state_group_room_id: other, events: 1 }]);
       } finally {
         await c.cleanup();
       }

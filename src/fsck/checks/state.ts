@@ -27,11 +27,12 @@ import {
   findOwnStateRows,
   findStateGroupRooms,
   iterateBadStateGroupEdges,
-  iterateEventStateGroupBatches,
+  findTimelineEventsWithoutStateGroup,
+  iterateAcceptedStateEventGroups,
+  iterateEventGroupCounts,
   iterateExtremityGroups,
   iterateMembershipMismatches,
   iterateStateGroupChains,
-  iterateTimelineEventsWithoutStateGroup,
   type ExtremityGroupRow,
 } from '../../store/readers/fsck-state.js';
 import { findRoomRow } from '../../store/readers/history.js';
@@ -51,6 +52,7 @@ const SPEC_STATE = 'https://spec.matrix.org/v1.16/server-server-api/#room-state-
 // ── event_to_state_groups: one pass, shared by three checks ────────────────────────────────────
 
 interface EventGroupProblems {
+  withoutGroup: RoomFindings;
   missing: RoomFindings;
   otherRoom: RoomFindings;
   lacksEvent: RoomFindings;
@@ -67,21 +69,42 @@ function eventGroupPass(ctx: FsckContext): Promise<EventGroupProblems> {
   return p;
 }
 
+/**
+ * One grouped pass over events (per room and state group: how many events, one of them), the
+ * groups looked up in the state database a batch at a time; then the accepted state events, each
+ * looked up in its own group's rows.
+ */
 async function runEventGroupPass(ctx: FsckContext): Promise<EventGroupProblems> {
   const out: EventGroupProblems = {
+    withoutGroup: new RoomFindings(timelineWithoutGroup, ctx.sampleSize),
     missing: new RoomFindings(groupMissing, ctx.sampleSize),
     otherRoom: new RoomFindings(groupOtherRoom, ctx.sampleSize),
     lacksEvent: new RoomFindings(groupLacksEvent, ctx.sampleSize),
   };
-  for await (const batch of iterateEventStateGroupBatches(ctx.db.main, ctx.db.schema.capabilities, ctx.roomId)) {
+  const withoutGroup: { room_id: string; events: number }[] = [];
+  let batch: { room_id: string; state_group: number; events: number; event_id: string }[] = [];
+  const flush = async (): Promise<void> => {
     const rooms = await findStateGroupRooms(ctx.db.state, batch.map((r) => r.state_group));
-    const own: { state_group: number; type: string; state_key: string; event_id: string; room_id: string }[] = [];
     for (const r of batch) {
       const room = rooms.get(r.state_group);
-      if (room === undefined) out.missing.add(r.room_id, { event_id: r.event_id, state_group: r.state_group });
-      else if (room !== r.room_id) out.otherRoom.add(r.room_id, { event_id: r.event_id, state_group: r.state_group, state_group_room_id: room });
-      else if (r.state_key !== null && !r.rejected && !r.outlier) own.push({ state_group: r.state_group, type: r.type, state_key: r.state_key, event_id: r.event_id, room_id: r.room_id });
+      if (room === undefined) out.missing.add(r.room_id, { event_id: r.event_id, state_group: r.state_group, events: r.events }, { weight: r.events });
+      else if (room !== r.room_id) out.otherRoom.add(r.room_id, { event_id: r.event_id, state_group: r.state_group, state_group_room_id: room, events: r.events }, { weight: r.events });
     }
+    batch = [];
+  };
+  for await (const r of iterateEventGroupCounts(ctx.db.main, ctx.roomId)) {
+    if (r.state_group === null) withoutGroup.push({ room_id: r.room_id, events: r.events });
+    else batch.push({ room_id: r.room_id, state_group: r.state_group, events: r.events, event_id: r.event_id });
+    if (batch.length >= 1000) await flush();
+  }
+  await flush();
+  for (const w of withoutGroup) {
+    const sample = await findTimelineEventsWithoutStateGroup(ctx.db.main, w.room_id, ctx.sampleSize);
+    sample.forEach((e, i) => out.withoutGroup.add(w.room_id, { event_id: e.event_id, type: e.type, stream_ordering: e.stream_ordering }, { weight: i === 0 ? w.events - sample.length + 1 : 1 }));
+  }
+  for await (const states of iterateAcceptedStateEventGroups(ctx.db.main, ctx.db.schema.capabilities, ctx.roomId)) {
+    const rooms = await findStateGroupRooms(ctx.db.state, states.map((r) => r.state_group));
+    const own = states.filter((e) => rooms.get(e.state_group) === e.room_id); // missing or other room: found above
     const held = await findOwnStateRows(ctx.db.state, own);
     for (const e of own) {
       if (!held.has(`${e.state_group}\u0000${e.event_id}`)) out.lacksEvent.add(e.room_id, { event_id: e.event_id, type: e.type, state_key: e.state_key, state_group: e.state_group });
@@ -98,9 +121,7 @@ const timelineWithoutGroup: FsckCheckDefinition = {
   why: 'Synapse cannot tell who may see these events: history visibility, /context and /messages fail on them ("No state group for unknown or outlier event").',
   fixable: false,
   async run(ctx) {
-    const f = new RoomFindings(this, ctx.sampleSize);
-    for await (const r of iterateTimelineEventsWithoutStateGroup(ctx.db.main, ctx.roomId)) f.add(r.room_id, { event_id: r.event_id, type: r.type, stream_ordering: r.stream_ordering });
-    return f.findings({ advice: 'the state after each event has to be recomputed (a state group per state event); synapse-doctor does not do it offline yet' });
+    return (await eventGroupPass(ctx)).withoutGroup.findings({ advice: 'the state after each event has to be recomputed (a state group per state event); synapse-doctor does not do it offline yet' });
   },
 };
 
@@ -213,7 +234,7 @@ interface CurrentStateDiff {
 
 /** Rooms whose current state is not the resolved state of their extremities' groups. */
 async function* currentStateDiffs(ctx: FsckContext): AsyncIterable<CurrentStateDiff> {
-  const groups = new StateGroupReader(ctx.db.state, 64);
+  const groups = new StateGroupReader(ctx.db.state, 4); // whole states of big rooms: keep few
   let room: string | undefined;
   let rows: ExtremityGroupRow[] = [];
   const finish = async (roomId: string, extremities: ExtremityGroupRow[]): Promise<CurrentStateDiff | undefined> => {
@@ -228,7 +249,12 @@ async function* currentStateDiffs(ctx: FsckContext): AsyncIterable<CurrentStateD
     if (states.every((s) => sameMap(s, states[0]!))) resolved = states[0]!;
     else {
       const row = await findRoomRow(ctx.db.main, roomId);
-      const rules = rulesOf(row?.room_version ?? null, roomId);
+      let rules;
+      try {
+        rules = rulesOf(row?.room_version ?? null, roomId);
+      } catch {
+        return undefined; // a room version we do not know: nothing to resolve with (inspect reports it)
+      }
       const events = await loadRoomStateEvents(ctx.db, roomId, rules);
       resolved = resolveStateMaps(states, rules, stateEventFetcher(events));
     }

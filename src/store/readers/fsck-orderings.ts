@@ -55,16 +55,24 @@ export interface InvertedEdgeRow {
 }
 
 /**
- * Positive stream orderings given to history: an event stored (with a positive ordering) *after*
- * an event that cites it as a prev event was stored with a positive ordering. Synapse numbers
- * pulled history (backfill, a join's state) negatively, below everything.
+ * Positive stream orderings given to history: a timeline event stored with a positive ordering
+ * above an event that cites it as a prev event — a timeline event with a positive ordering, or an
+ * outlier (a join's state, an invite). Synapse numbers pulled history (backfill) negatively, below
+ * everything, so what it stores later is never an ancestor of what it stored before, except for a
+ * prev event that failed to arrive and was pushed later (rare: get_missing_events normally fetches
+ * it before the event citing it).
  */
+// CROSS JOIN fixes the join order (SQLite keeps it; PostgreSQL plans it as an inner join): one pass
+// over event_edges probing events by event_id twice. Left to itself SQLite walks the cited events
+// by stream ordering and scans the room's lower orderings for each, quadratic in the room size.
 export async function* iterateHistoryAboveChildren(main: ReadEngine, roomId?: string): AsyncIterable<InvertedEdgeRow> {
   const rows = main.iterate<Record<string, unknown>>(statement(
     `SELECT c.room_id AS room_id, p.event_id AS event_id, p.stream_ordering AS stream_ordering, p.depth AS depth,
             c.event_id AS child_event_id, c.stream_ordering AS child_stream_ordering, c.depth AS child_depth
-       FROM events c JOIN event_edges ed ON ed.event_id = c.event_id JOIN events p ON p.event_id = ed.prev_event_id
-      WHERE c.stream_ordering > 0 AND p.stream_ordering > c.stream_ordering AND p.room_id = c.room_id${roomId === undefined ? '' : ' AND c.room_id = ?'}
+       FROM ${roomId === undefined ? 'event_edges ed CROSS JOIN events c' : 'events c CROSS JOIN event_edges ed'} CROSS JOIN events p
+      WHERE c.event_id = ed.event_id AND p.event_id = ed.prev_event_id
+        AND p.stream_ordering > 0 AND NOT p.outlier AND p.stream_ordering > c.stream_ordering AND (c.stream_ordering > 0 OR c.outlier)
+        AND p.room_id = c.room_id${roomId === undefined ? '' : ' AND c.room_id = ?'}
       ORDER BY c.room_id, p.stream_ordering`,
     roomId === undefined ? [] : [roomId],
   ), undefined, 2000);
@@ -151,12 +159,13 @@ export interface MissingChainRow {
 /** State events of rooms flagged `has_auth_chain_index` that have no chain cover row and are not queued for one. */
 export async function* iterateMissingAuthChains(main: ReadEngine, roomId?: string): AsyncIterable<MissingChainRow> {
   const rows = main.iterate<Record<string, unknown>>(statement(
-    `SELECT e.room_id AS room_id, e.event_id AS event_id, e.type AS type
-       FROM rooms r JOIN events e ON e.room_id = r.room_id JOIN state_events s ON s.event_id = e.event_id
+    `SELECT s.room_id AS room_id, s.event_id AS event_id, s.type AS type
+       FROM state_events s JOIN rooms r ON r.room_id = s.room_id
       WHERE r.has_auth_chain_index
-        AND NOT EXISTS (SELECT 1 FROM event_auth_chains c WHERE c.event_id = e.event_id)
-        AND NOT EXISTS (SELECT 1 FROM event_auth_chain_to_calculate t WHERE t.event_id = e.event_id)${roomId === undefined ? '' : ' AND r.room_id = ?'}
-      ORDER BY e.room_id, e.stream_ordering`,
+        AND NOT EXISTS (SELECT 1 FROM event_auth_chains c WHERE c.event_id = s.event_id)
+        AND NOT EXISTS (SELECT 1 FROM event_auth_chain_to_calculate t WHERE t.event_id = s.event_id)
+        AND EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id)${roomId === undefined ? '' : ' AND s.room_id = ?'}
+      ORDER BY s.room_id, s.event_id`,
     roomId === undefined ? [] : [roomId],
   ), undefined, 2000);
   for await (const r of rows) yield { room_id: r.room_id as string, event_id: r.event_id as string, type: r.type as string };

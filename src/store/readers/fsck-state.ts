@@ -26,43 +26,65 @@ export interface EventRef {
   type: string;
 }
 
-/** Timeline (non-outlier) events with no event_to_state_groups row. */
-export async function* iterateTimelineEventsWithoutStateGroup(main: ReadEngine, roomId?: string): AsyncIterable<EventRef> {
-  const rows = main.iterate<Record<string, unknown>>(statement(
-    `SELECT e.room_id AS room_id, e.event_id AS event_id, e.stream_ordering AS stream_ordering, e.type AS type
-       FROM events e LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
-      WHERE NOT e.outlier AND sg.event_id IS NULL${roomId === undefined ? '' : ' AND e.room_id = ?'}
-      ORDER BY e.room_id, e.stream_ordering`,
-    roomId === undefined ? [] : [roomId],
-  ), undefined, 2000);
-  for await (const r of rows) yield { room_id: r.room_id as string, event_id: r.event_id as string, stream_ordering: num(r.stream_ordering), type: r.type as string };
+export interface EventGroupCountRow {
+  room_id: string;
+  /** Null: timeline events of the room with no event_to_state_groups row. */
+  state_group: number | null;
+  /** How many events of the room point at this group (or have none). */
+  events: number;
+  /** One of them (the smallest id). */
+  event_id: string;
 }
 
-export interface EventStateGroupRow {
+/**
+ * One pass over events: for each room, how many of its events point at each state group, and how
+ * many timeline (non-outlier) events point at none. Streams one row per (room, group): as many as
+ * there are state groups in use, never one per event.
+ */
+export async function* iterateEventGroupCounts(main: ReadEngine, roomId?: string): AsyncIterable<EventGroupCountRow> {
+  const rows = main.iterate<Record<string, unknown>>(statement(
+    `SELECT e.room_id AS room_id, sg.state_group AS state_group, COUNT(*) AS n, MIN(e.event_id) AS event_id
+       FROM events e LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
+      WHERE (NOT e.outlier OR sg.event_id IS NOT NULL)${roomId === undefined ? '' : ' AND e.room_id = ?'}
+      GROUP BY e.room_id, sg.state_group`,
+    roomId === undefined ? [] : [roomId],
+  ), undefined, 2000);
+  for await (const r of rows) {
+    yield { room_id: r.room_id as string, state_group: r.state_group === null || r.state_group === undefined ? null : num(r.state_group), events: num(r.n), event_id: r.event_id as string };
+  }
+}
+
+/** Timeline events of one room without event_to_state_groups (a sample, in stream order). */
+export async function findTimelineEventsWithoutStateGroup(main: ReadEngine, roomId: string, limit: number): Promise<EventRef[]> {
+  const rows = await main.query<Record<string, unknown>>(statement(
+    `SELECT e.room_id AS room_id, e.event_id AS event_id, e.stream_ordering AS stream_ordering, e.type AS type
+       FROM events e LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
+      WHERE e.room_id = ? AND NOT e.outlier AND sg.event_id IS NULL
+      ORDER BY e.stream_ordering LIMIT ?`,
+    [roomId, limit],
+  ));
+  return rows.map((r) => ({ room_id: r.room_id as string, event_id: r.event_id as string, stream_ordering: num(r.stream_ordering), type: r.type as string }));
+}
+
+export interface StateEventGroupRow {
   room_id: string;
   event_id: string;
   state_group: number;
-  outlier: boolean;
-  /** Set for an accepted state event: the key its own state group must hold it under. */
   type: string;
-  state_key: string | null;
-  rejected: boolean;
+  state_key: string;
 }
 
-/** Every event_to_state_groups row with its event's room, key and status, in batches. */
-export async function* iterateEventStateGroupBatches(main: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string | undefined, batchSize = 1000): AsyncIterable<EventStateGroupRow[]> {
+/** Accepted timeline state events with their state groups, in batches (driven from state_events: state events only). */
+export async function* iterateAcceptedStateEventGroups(main: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string | undefined, batchSize = 1000): AsyncIterable<StateEventGroupRow[]> {
   const rows = main.iterate<Record<string, unknown>>(statement(
-    `SELECT e.room_id AS room_id, e.event_id AS event_id, sg.state_group AS state_group, CASE WHEN e.outlier THEN 1 ELSE 0 END AS outlier,
-            e.type AS type, e.state_key AS state_key, CASE WHEN ${rejectedExpr(caps)} THEN 1 ELSE 0 END AS rejected
-       FROM event_to_state_groups sg JOIN events e ON e.event_id = sg.event_id${roomId === undefined ? '' : ' WHERE e.room_id = ?'}`,
+    `SELECT e.room_id AS room_id, s.event_id AS event_id, sg.state_group AS state_group, s.type AS type, s.state_key AS state_key
+       FROM state_events s CROSS JOIN events e CROSS JOIN event_to_state_groups sg
+      WHERE e.event_id = s.event_id AND sg.event_id = s.event_id AND NOT e.outlier AND NOT ${rejectedExpr(caps)}${roomId === undefined ? '' : ' AND s.room_id = ?'}`,
     roomId === undefined ? [] : [roomId],
   ), undefined, batchSize);
-  let batch: EventStateGroupRow[] = [];
+  let batch: StateEventGroupRow[] = [];
   for await (const r of rows) {
-    batch.push({
-      room_id: r.room_id as string, event_id: r.event_id as string, state_group: num(r.state_group), outlier: num(r.outlier) === 1,
-      type: r.type as string, state_key: (r.state_key as string | null) ?? null, rejected: num(r.rejected) === 1,
-    });
+    batch.push({ room_id: r.room_id as string, event_id: r.event_id as string, state_group: num(r.state_group), type: r.type as string, state_key: r.state_key as string });
     if (batch.length >= batchSize) {
       yield batch;
       batch = [];
