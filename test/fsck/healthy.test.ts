@@ -2,7 +2,7 @@
  * No false alarm: the state and orderings checks find nothing (exit 0) on the simulator's healthy
  * databases, on both engines: the healthy room (schemas 72 and 94, room versions 10 and 12), both
  * servers of the history gap (OLD with the whole history, NEW joined late with outliers, schemas 72
- * and 94), and the rejection chain's healthy twin; and on a --room run of each.
+ * and 94), and the rejection chain's healthy twin; and on a --room run of each case's first database.
  */
 import { describe, expect, it } from 'vitest';
 import type { ScenarioName, SchemaVersion } from '../../src/simulator/scenarios/index.js';
@@ -25,10 +25,11 @@ for (const kind of ENGINES) {
         try {
           // the rejection chain's own server holds the chain (other groups' business): only its twin is healthy
           const urls = c.scenario === 'rejection-chain' ? t.others : [t.url, ...t.others];
-          for (const url of urls) {
+          for (const [i, url] of urls.entries()) {
             const all = await fsck(url);
             expect(all.findings, JSON.stringify(all.findings, null, 1)).toEqual([]);
             expect(all.code).toBe(0);
+            if (i > 0) continue; // the --room form once per case
             const room = await fsck(url, ['--room', t.scenario.roomId]);
             expect(room.findings).toEqual([]);
           }
