@@ -6,6 +6,7 @@
  */
 import type { ReadEngine, SqlValue } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
+import { preferWholeResultPlans } from './fsck-state.js';
 
 const num = (v: unknown): number => Number(v ?? 0);
 
@@ -66,6 +67,7 @@ export interface InvertedEdgeRow {
 // over event_edges probing events by event_id twice. Left to itself SQLite walks the cited events
 // by stream ordering and scans the room's lower orderings for each, quadratic in the room size.
 export async function* iterateHistoryAboveChildren(main: ReadEngine, roomId?: string): AsyncIterable<InvertedEdgeRow> {
+  await preferWholeResultPlans(main);
   const rows = main.iterate<Record<string, unknown>>(statement(
     `SELECT c.room_id AS room_id, p.event_id AS event_id, p.stream_ordering AS stream_ordering, p.depth AS depth,
             c.event_id AS child_event_id, c.stream_ordering AS child_stream_ordering, c.depth AS child_depth
