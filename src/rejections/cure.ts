@@ -29,7 +29,6 @@ import { authTypesForEvent, CREATE_KEY, POWER_LEVELS_KEY, userPowerLevel } from 
 import { namedPowerLevelFrom } from '../matrix/auth/power-levels.js';
 import { parseStoredEvent, sameStateMap, stateKeyOf, type JsonObject, type Pdu } from '../matrix/pdu.js';
 import type { RoomVersionRules } from '../matrix/room-versions.js';
-import { resolveState } from '../matrix/state-res/index.js';
 import type { ReadStore } from '../store/open.js';
 import { internalMetadataFlag } from '../store/internal-metadata.js';
 import { findRoomRow } from '../store/readers/history.js';
@@ -38,12 +37,12 @@ import {
   findEventPositions,
   findForwardExtremities,
   iterateRoomEventsFrom,
-  iterateRoomStateEvents,
   stateGroupHops,
   stateGroupIdPosition,
   type WindowEventRow,
 } from '../store/readers/room-dag.js';
 import { StateGroupReader } from '../store/readers/state-groups.js';
+import { distinctStates, loadRoomStateEvents, resolveStateMaps } from './resolve-states.js';
 import { classifyRejected, type Classification, type KnownEvent } from './classify.js';
 import { findRejections, keyRing, rulesOf, type ChainReport } from './find.js';
 
@@ -170,11 +169,7 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
   const minStream = Math.min(...chains.map((c) => c.root.stream_ordering));
 
   // Every state event of the room: auth events and state resolution need them.
-  const stateEvents = new Map<string, { pdu: Pdu; rejected: boolean }>();
-  for await (const row of iterateRoomStateEvents(store.main, store.schema.capabilities, roomId)) {
-    const p = parseStoredEvent(row.json, rules, row.event_id);
-    if (p) stateEvents.set(row.event_id, { pdu: p.pdu, rejected: row.rejection !== null });
-  }
+  const stateEvents = await loadRoomStateEvents(store, roomId, rules);
   const status = new Map<string, boolean>(); // event id → rejected, as decided by the cure
   const isRejected = (id: string): boolean | undefined => status.get(id) ?? stateEvents.get(id)?.rejected;
   const lookup = (id: string): KnownEvent | undefined => {
@@ -242,10 +237,9 @@ export async function computeCure(store: ReadStore, request: CureRequest): Promi
     return id;
   };
   const resolveNodes = (prevNodes: StateNode[]): StateNode => {
-    const distinct: StateNode[] = [];
-    for (const n of prevNodes) if (!distinct.some((d) => d === n || (d.group !== undefined && d.group === n.group) || sameStateMap(d.state, n.state))) distinct.push(n);
+    const distinct = distinctStates(prevNodes, (d, n) => d.group !== undefined && d.group === n.group);
     if (distinct.length === 1) return distinct[0]!;
-    return { state: resolveState({ stateSets: distinct.map((d) => d.state), rules, fetchEvent }) };
+    return { state: resolveStateMaps(distinct.map((d) => d.state), rules, fetchEvent) };
   };
 
   for (const w of timeline) {

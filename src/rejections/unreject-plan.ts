@@ -11,7 +11,7 @@
  *   event marked rejected after it was accepted kept them); no event_push_actions: old messages
  *   must not notify anyone now;
  * - state groups (state database) and event_to_state_groups;
- * - current state: current_state_events with membership and event_stream_ordering,
+ * - current state (store/writers/current-state.ts, shared with fsck --fix): current_state_events with membership and event_stream_ordering,
  *   current_state_delta_stream at the events stream's current position (the stream it shares),
  *   local_current_membership for local users (`_update_current_state_txn`);
  * - event_forward_extremities and a stream_ordering_to_exterm snapshot
@@ -20,24 +20,15 @@
  *   stats handler has already read the delta stream up to its position (otherwise it will read our
  *   delta rows itself and count them: writing the stats too would count them twice).
  */
-import { parseStoredEvent, splitStateKey, stateKeyOf, type Pdu } from '../matrix/pdu.js';
+import { splitStateKey } from '../matrix/pdu.js';
 import { makePlan } from '../plan/make-plan.js';
 import type { Check, Plan, Reason, Step } from '../plan/plan.js';
 import type { SqlValue } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
 import { hasColumn } from '../store/introspect.js';
 import type { ReadStore } from '../store/open.js';
-import { findEventJson } from '../store/readers/rejections.js';
-import {
-  eventsStreamPosition,
-  eventsWithRows,
-  eventsWithSearchRows,
-  findEventPositions,
-  findLocalUsers,
-  findRoomStats,
-  handlerPosition,
-  maxStateGroupId,
-} from '../store/readers/room-dag.js';
+import { eventsStreamPosition, eventsWithRows, eventsWithSearchRows, maxStateGroupId } from '../store/readers/room-dag.js';
+import { changedStateKeys, planCurrentStateRows } from '../store/writers/current-state.js';
 import { acceptedEventRows, laterInThread, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { planEventSearch, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
@@ -165,50 +156,10 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
     steps.push(...(await planInsertRows(store.main, 'event_to_state_groups', cure.remap.map((r) => ({ event_id: r.eventId, state_group: r.to })), { reason })));
   }
 
-  // 4. Current state and what hangs on it.
-  const changedKeys = [...new Set([...cure.stateBefore.keys(), ...cure.stateAfter.keys()])].filter((k) => cure.stateBefore.get(k) !== cure.stateAfter.get(k)).sort();
+  // 4. Current state and what hangs on it (shared with fsck --fix: store/writers/current-state.ts).
+  const changedKeys = changedStateKeys(cure.stateBefore, cure.stateAfter);
   const stream = await eventsStreamPosition(store.main);
-  if (changedKeys.length > 0) {
-    const reason = why('the current state: the resolved state after the new forward extremities');
-    const newIds = changedKeys.map((k) => cure.stateAfter.get(k)).filter((x): x is string => x !== undefined);
-    const oldIds = changedKeys.map((k) => cure.stateBefore.get(k)).filter((x): x is string => x !== undefined);
-    const positions = await findEventPositions(store.main, newIds);
-    const pdus = await statePdus(store, cure, newIds);
-    if (oldIds.length > 0) steps.push(...keyedStatements(room, { id: 'current_state_events-old', table: 'current_state_events', roomColumn: 'room_id', column: 'event_id', ids: oldIds, exact: true }, reason));
-    const csRows: SynapseRow[] = [];
-    const deltas: SynapseRow[] = [];
-    for (const key of changedKeys) {
-      const [type, stateKey] = splitStateKey(key);
-      const id = cure.stateAfter.get(key);
-      deltas.push({ stream_id: stream, room_id: room, type, state_key: stateKey, event_id: id ?? null, prev_event_id: cure.stateBefore.get(key) ?? null, instance_name: 'master' });
-      if (id === undefined) continue;
-      const pdu = pdus.get(id);
-      csRows.push({
-        event_id: id, room_id: room, type, state_key: stateKey,
-        membership: type === 'm.room.member' && pdu && typeof pdu.content.membership === 'string' ? pdu.content.membership : null,
-        event_stream_ordering: positions.get(id)?.stream_ordering ?? null,
-      });
-    }
-    steps.push(...(await planInsertRows(store.main, 'current_state_events', csRows, { reason })));
-    steps.push(...(await planInsertRows(store.main, 'current_state_delta_stream', deltas, { reason: why('current_state_delta_stream: what changed in the current state, at the events stream position') })));
-
-    const memberKeys = changedKeys.filter((k) => splitStateKey(k)[0] === 'm.room.member');
-    const local = await findLocalUsers(store.main, memberKeys.map((k) => splitStateKey(k)[1]));
-    const localKeys = memberKeys.filter((k) => local.has(splitStateKey(k)[1]));
-    if (localKeys.length > 0) {
-      const lcmReason = why('local_current_membership: this server\'s users in the new current state');
-      steps.push(...keyedStatements(room, { id: 'local_current_membership-old', table: 'local_current_membership', roomColumn: 'room_id', column: 'user_id', ids: localKeys.map((k) => splitStateKey(k)[1]) }, lcmReason));
-      const rows: SynapseRow[] = [];
-      for (const k of localKeys) {
-        const id = cure.stateAfter.get(k);
-        const pdu = id ? pdus.get(id) : undefined;
-        if (!id || !pdu || typeof pdu.content.membership !== 'string') continue;
-        rows.push({ room_id: room, user_id: splitStateKey(k)[1], event_id: id, membership: pdu.content.membership, event_stream_ordering: positions.get(id)?.stream_ordering ?? null });
-      }
-      steps.push(...(await planInsertRows(store.main, 'local_current_membership', rows, { reason: lcmReason })));
-    }
-    steps.push(...(await planRoomStats(store, cure, stream, why('room statistics, recomputed from the new current state'))));
-  }
+  steps.push(...(await planCurrentStateRows(store, { roomId: room, rules: cure.rules, before: cure.stateBefore, after: cure.stateAfter, why: (text) => why(text) })));
 
   // 5. Forward extremities.
   const gone = cure.extremitiesBefore.filter((e) => !cure.extremitiesAfter.includes(e));
@@ -252,75 +203,6 @@ export async function planUnreject(store: ReadStore, cure: Cure, command: string
   return { plan, cure, empty: steps.length === 0 };
 }
 
-
-/** The state events named by ids, parsed (the cure loaded the room's state events already). */
-async function statePdus(store: ReadStore, cure: Cure, ids: readonly string[]): Promise<Map<string, Pdu>> {
-  const out = new Map<string, Pdu>();
-  // a current state event whose JSON does not parse gets no membership
-  for (const [id, json] of await findEventJson(store.main, ids)) {
-    const parsed = parseStoredEvent(json, cure.rules, id);
-    if (parsed) out.set(id, parsed.pdu);
-  }
-  return out;
-}
-
-/** room_stats_current / room_stats_state from the new current state (synapse/handlers/stats.py). */
-async function planRoomStats(store: ReadStore, cure: Cure, stream: number, reason: Reason): Promise<Step[]> {
-  const statsAt = await handlerPosition(store.main, 'stats_incremental_position');
-  if (statsAt === undefined || statsAt < stream) return []; // the stats handler will read our deltas itself
-  const stats = await findRoomStats(store.main, cure.roomId);
-  const steps: Step[] = [];
-  const pdus = await statePdus(store, cure, [...cure.stateAfter.values()]);
-  const members = { join: 0, invite: 0, leave: 0, ban: 0, knock: 0 };
-  const memberUsers: string[] = [];
-  for (const [key, id] of cure.stateAfter) {
-    const [type, stateKey] = splitStateKey(key);
-    if (type !== 'm.room.member') continue;
-    const m = pdus.get(id)?.content.membership;
-    if (typeof m === 'string' && m in members) members[m as keyof typeof members]++;
-    if (m === 'join') memberUsers.push(stateKey);
-  }
-  const local = await findLocalUsers(store.main, memberUsers);
-  if (stats.current) {
-    const want: Record<string, SqlValue> = {
-      current_state_events: cure.stateAfter.size,
-      joined_members: members.join,
-      invited_members: members.invite,
-      left_members: members.leave,
-      banned_members: members.ban,
-      knocked_members: members.knock,
-      local_users_in_room: local.size,
-    };
-    const cols = Object.keys(want).filter((c) => c in stats.current! && Number(stats.current![c] ?? -1) !== want[c]);
-    if (cols.length > 0) {
-      const scope = statement('room_id = ?', [cure.roomId]);
-      steps.push({ kind: 'statement', id: 'room_stats_current', reason, database: 'main', table: 'room_stats_current', op: 'update', statement: statement(`UPDATE room_stats_current SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE room_id = ?`, [...cols.map((c) => want[c]!), cure.roomId]), scope, rowsExpected: 1 });
-    }
-  }
-  if (stats.state) {
-    const content = (type: string): Record<string, unknown> | undefined => {
-      const id = cure.stateAfter.get(stateKeyOf(type, ''));
-      return id ? (pdus.get(id)?.content as Record<string, unknown> | undefined) : undefined;
-    };
-    const str = (v: unknown): SqlValue => (typeof v === 'string' ? v.replace(/\u0000/g, '') : null);
-    const want: Record<string, SqlValue> = {
-      join_rules: str(content('m.room.join_rules')?.join_rule),
-      history_visibility: str(content('m.room.history_visibility')?.history_visibility),
-      name: str(content('m.room.name')?.name),
-      topic: str(content('m.room.topic')?.topic),
-      canonical_alias: str(content('m.room.canonical_alias')?.alias),
-      avatar: str(content('m.room.avatar')?.url),
-      encryption: str(content('m.room.encryption')?.algorithm),
-      guest_access: str(content('m.room.guest_access')?.guest_access),
-    };
-    const cols = Object.keys(want).filter((c) => c in stats.state! && (stats.state![c] ?? null) !== want[c]);
-    if (cols.length > 0) {
-      const scope = statement('room_id = ?', [cure.roomId]);
-      steps.push({ kind: 'statement', id: 'room_stats_state', reason, database: 'main', table: 'room_stats_state', op: 'update', statement: statement(`UPDATE room_stats_state SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE room_id = ?`, [...cols.map((c) => want[c]!), cure.roomId]), scope, rowsExpected: 1 });
-    }
-  }
-  return steps;
-}
 
 function short(id: string | undefined): string {
   return id === undefined ? '(none)' : id;

@@ -78,6 +78,7 @@ export const ROW_KEYS: Readonly<Record<string, readonly string[]>> = {
   stream_positions: ['stream_name', 'instance_name'],
   ex_outlier_stream: ['event_stream_ordering'],
   event_failed_pull_attempts: ['room_id', 'event_id'],
+  background_updates: ['update_name'],
 };
 
 /**
@@ -88,7 +89,7 @@ export const ROW_KEYS: Readonly<Record<string, readonly string[]>> = {
 export const UNIQUE_ROW_KEYS: ReadonlySet<string> = new Set([
   'rooms', 'events', 'event_json', 'state_events', 'rejections', 'event_to_state_groups', 'room_memberships', 'event_relations',
   'redactions', 'state_groups', 'current_state_events', 'local_current_membership', 'event_forward_extremities', 'ex_outlier_stream',
-  'room_depth', 'threads', 'stream_positions', 'users', 'room_stats_state', 'room_stats_current', 'event_failed_pull_attempts',
+  'room_depth', 'threads', 'stream_positions', 'users', 'room_stats_state', 'room_stats_current', 'event_failed_pull_attempts', 'background_updates',
 ]);
 
 export function rowKey(table: string): readonly string[] {
