@@ -242,11 +242,22 @@ interface BatchRows {
   readonly search: EventSearchRow[];
 }
 
-/** One batch: a run of import indexes (consecutive in import order) and their new stream orderings. */
-interface Batch {
-  readonly members: readonly number[];
-  /** Source stream ordering → new stream ordering, for the batch's events. */
-  readonly ordering: ReadonlyMap<number, number>;
+/**
+ * One slice: a run of ranks in import order, [start, end). Its members and orderings are worked out
+ * when asked, not kept: every slice's steps live until the plan has run.
+ */
+class Batch {
+  constructor(private readonly order: Uint32Array, private readonly index: ImportIndex, private readonly start: number, private readonly end: number, private readonly orderingAt: (rank: number) => number) {}
+  /** The import indexes of its events. */
+  get members(): number[] {
+    return Array.from(this.order.subarray(this.start, this.end));
+  }
+  /** Source stream ordering → new stream ordering, for its events. */
+  get ordering(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (let rank = this.start; rank < this.end; rank++) out.set(this.index.sourceOrdering.get(this.order[rank]!), this.orderingAt(rank));
+    return out;
+  }
 }
 
 /**
@@ -276,22 +287,24 @@ function batchRowMaker(
       }
     }
     // de-outliered: its state, an ex_outlier_stream row (outlier = false is a statement step)
-    for (const i of batch.members) {
+    const members = batch.members;
+    const ordering = batch.ordering;
+    for (const i of members) {
       if (!index.has(i, DE_OUTLIER)) continue;
       const group = index.group(i);
       const g = group !== null ? groupMap.get(group) : undefined;
       if (g === undefined) continue;
       const eventId = index.deOutlierIds.get(i)!;
       add('event_to_state_groups', { event_id: eventId, state_group: g });
-      add('ex_outlier_stream', { event_stream_ordering: batch.ordering.get(index.sourceOrdering.get(i))!, event_id: eventId, state_group: g, instance_name: 'master' });
+      add('ex_outlier_stream', { event_stream_ordering: ordering.get(index.sourceOrdering.get(i))!, event_id: eventId, state_group: g, instance_name: 'master' });
     }
-    const wanted = batch.members.filter((i) => !index.has(i, DE_OUTLIER)).map((i) => index.sourceOrdering.get(i));
+    const wanted = members.filter((i) => !index.has(i, DE_OUTLIER)).map((i) => index.sourceOrdering.get(i));
     const events = (await findSourceEventsByStreamOrderings(source.main, source.schema.capabilities, roomId, wanted)).sort((a, b) => a.stream_ordering - b.stream_ordering);
     if (events.length !== wanted.length) throw new SynapseDoctorError('PLAN_STALE', `the source's room ${roomId} changed since the plan was made (${wanted.length - events.length} of a batch's events are gone); make the plan again`);
     const redactions = await findRedactionsByIds(source.main, events.filter((e) => e.type === 'm.room.redaction' && e.rejection === null).map((e) => e.event_id));
     const search: EventSearchRow[] = [];
     for (const e of events) {
-      const so = batch.ordering.get(e.stream_ordering)!;
+      const so = ordering.get(e.stream_ordering)!;
       const text = e.json;
       const pdu = parseStoredEvent(text, rules, e.event_id)?.pdu;
       add('events', {
@@ -509,14 +522,8 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     for (let end = batchEnd; end > batchStart; end -= slice) {
       sliceNo++;
       const start = Math.max(batchStart, end - slice);
-      const members: number[] = [];
-      const ordering = new Map<number, number>();
-      for (let rank = start; rank < end; rank++) {
-        const i = order[rank]!;
-        members.push(i);
-        ordering.set(index.sourceOrdering.get(i), newOrderingAt(rank));
-      }
-      const batch: Batch = { members, ordering };
+      const batch = new Batch(order, index, start, end, newOrderingAt);
+      const members = batch.members;
       const prefix = `batch${sliceNo}-`;
       const u = <T extends Step>(s: T): T => ({ ...s, unit });
       if (sliceNo === 1) for (const st of headSteps) steps.push(u(st));
