@@ -45,3 +45,8 @@ export function argvHasFlag(argv: readonly string[], flag: string): boolean {
   const end = argv.indexOf('--');
   return (end === -1 ? argv : argv.slice(0, end)).includes(flag);
 }
+
+/** commander's argument parser for an option given several times (`--room A --room B`): every value, in order. */
+export function collectRepeated(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

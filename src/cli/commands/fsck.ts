@@ -6,16 +6,12 @@
 import type { Command } from 'commander';
 import { SynapseDoctorError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
-import { globalOptions } from '../options.js';
+import { collectRepeated, globalOptions } from '../options.js';
 import { writeJson, writeOut, type CliContext } from '../output.js';
 import { openForPlan, openForReading } from '../open.js';
 import { addPlanOptions, planOptions, runPlan } from '../plan-output.js';
 import { renderFsckText } from '../render-fsck.js';
 import { printable } from '../../text/printable.js';
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 function parseSample(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 10_000) throw new SynapseDoctorError('USAGE', `--sample ${JSON.stringify(text)} is not a whole number from 1 to 10000`);
@@ -27,7 +23,7 @@ export function registerFsck(program: Command, ctx: CliContext): void {
     .command('fsck')
     .description('check the integrity of the database (events, rejections, DAG, state, orderings); --fix plans the safe repairs')
     .option('--room <room>', 'only this room (id !… or alias #…)')
-    .option('--check <id>', 'run only this check or group (repeatable; see --list)', collect)
+    .option('--check <id>', 'run only this check or group (repeatable; see --list)', collectRepeated)
     .option('--list', 'list the checks and exit')
     .option('--sample <n>', 'rows shown per finding (default 10)')
     .option('--verbose', 'also list every check that ran, with its time')

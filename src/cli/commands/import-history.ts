@@ -8,7 +8,7 @@
  */
 import { Option, type Command } from 'commander';
 import { SynapseDoctorError } from '../../errors.js';
-import { globalOptions, type GlobalOptions } from '../options.js';
+import { collectRepeated, globalOptions, type GlobalOptions } from '../options.js';
 import type { CliContext } from '../output.js';
 import { writeJson, writeOut } from '../output.js';
 import { openForPlan, openForReading } from '../open.js';
@@ -30,7 +30,7 @@ export function registerImportHistory(program: Command, ctx: CliContext): void {
     .option('--from-config <homeserver.yaml>', "the source's Synapse config")
     .option('--to <path|url>', 'the target database')
     .option('--to-config <homeserver.yaml>', "the target's Synapse config")
-    .option('--room <room>', 'a room (id !… or alias #… known to the target); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--room <room>', 'a room (id !… or alias #… known to the target); repeatable', collectRepeated)
     .option('--all-shared-rooms', 'every room both databases hold')
     .option('--batch-size <n>', 'events per transaction (default 20000; rows are made 5000 events at a time)')
     .addOption(new Option('--slice-size <n>', 'events whose rows are made at a time (tests)').hideHelp());

@@ -7,23 +7,19 @@
  */
 import type { Command } from 'commander';
 import { SynapseDoctorError } from '../../errors.js';
-import { globalOptions } from '../options.js';
+import { collectRepeated, globalOptions } from '../options.js';
 import type { CliContext } from '../output.js';
 import { writeJson, writeOut } from '../output.js';
 import { openForPlan } from '../open.js';
 import { addPlanOptions, planOptions, runPlan } from '../plan-output.js';
 import { printable } from '../../text/printable.js';
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 export function registerUnreject(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('unreject')
     .description('cure rejection chains in one room: un-reject, re-check, recompute state (dry run unless --apply)')
     .requiredOption('--room <room>', 'the room (id !… or alias #…)')
-    .option('--root <event_id>', 'a chain root to cure (repeatable); see `rejections`', collect)
+    .option('--root <event_id>', 'a chain root to cure (repeatable); see `rejections`', collectRepeated)
     .option('--all-wrong', 'cure every chain of the room whose root looks wrong');
   addPlanOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const g = globalOptions(command);

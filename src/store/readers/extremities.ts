@@ -7,6 +7,7 @@
 import type { ReadEngine } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
 import type { SchemaCapabilities } from '../schema-version.js';
+import { rejectionJoin } from './rejection-sql.js';
 
 const BATCH = 500;
 
@@ -44,9 +45,7 @@ export interface ForwardExtremityRow {
 
 /** Every forward extremity row of the room, with what we store about its event (LEFT JOINs: a missing event still lists). */
 export async function findForwardExtremityRows(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string): Promise<ForwardExtremityRow[]> {
-  const rejected = caps.rejectionsTable ? 'rj.event_id IS NOT NULL' : 'e.rejection_reason IS NOT NULL';
-  const reason = caps.rejectionsTable ? 'rj.reason' : 'e.rejection_reason';
-  const join = caps.rejectionsTable ? 'LEFT JOIN rejections rj ON rj.event_id = e.event_id' : '';
+  const { rejected, column: reason, join } = rejectionJoin(caps);
   const rows = await engine.query<Record<string, unknown>>(statement(
     `SELECT x.event_id, e.event_id AS stored_id, e.type, e.state_key, e.sender, e.depth, e.stream_ordering,
             e.origin_server_ts, e.received_ts, e.outlier, ${reason} AS rejection,

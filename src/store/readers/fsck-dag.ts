@@ -7,13 +7,11 @@
  */
 import type { ReadEngine } from '../engine/engine.js';
 import type { SchemaCapabilities } from '../schema-version.js';
+import { isRejectedSql } from './rejection-sql.js';
 
 type Caps = Pick<SchemaCapabilities, 'rejectionsTable'>;
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
-function rejectedSql(caps: Caps, t: string): string {
-  return caps.rejectionsTable ? `EXISTS (SELECT 1 FROM rejections rj WHERE rj.event_id = ${t}.event_id)` : `${t}.rejection_reason IS NOT NULL`;
-}
 
 function roomFilter(roomId: string | undefined, column: string): { sql: string; params: string[] } {
   return roomId === undefined ? { sql: '', params: [] } : { sql: ` AND ${column} = ?`, params: [roomId] };
@@ -33,7 +31,7 @@ export function iterateHeldBackwardExtremities(engine: ReadEngine, caps: Caps, r
   return mapRows(
     engine.iterate<Record<string, unknown>>(
       `SELECT b.room_id, b.event_id, e.depth FROM event_backward_extremities b JOIN events e ON e.event_id = b.event_id
-        WHERE NOT e.outlier AND NOT ${rejectedSql(caps, 'e')}${f.sql}`,
+        WHERE NOT e.outlier AND NOT ${isRejectedSql(caps, 'e')}${f.sql}`,
       f.params,
       5000,
     ),
@@ -63,7 +61,7 @@ export function iterateMissingBackwardExtremities(engine: ReadEngine, caps: Caps
     engine.iterate<Record<string, unknown>>(
       `SELECT e.room_id, m.prev_event_id, MIN(m.event_id) AS event_id
          FROM ${edges}
-        WHERE e.event_id = m.event_id AND NOT e.outlier AND NOT ${rejectedSql(caps, 'e')}${prevMissing}
+        WHERE e.event_id = m.event_id AND NOT e.outlier AND NOT ${isRejectedSql(caps, 'e')}${prevMissing}
           AND NOT EXISTS (SELECT 1 FROM event_backward_extremities b WHERE b.event_id = m.prev_event_id AND b.room_id = e.room_id)${f.sql}
         GROUP BY e.room_id, m.prev_event_id`,
       f.params,
@@ -95,7 +93,7 @@ export async function findRoomDepths(engine: ReadEngine, caps: Caps, roomId?: st
             (SELECT COUNT(*) FROM room_depth d WHERE d.room_id = x.room_id) AS has_row,
             (SELECT d.min_depth FROM room_depth d WHERE d.room_id = x.room_id) AS min_depth
        FROM (SELECT events.room_id, MIN(events.depth) AS lo, MAX(events.depth) AS hi FROM ${table}
-              WHERE NOT events.outlier AND NOT ${rejectedSql(caps, 'events')}${f.sql}
+              WHERE NOT events.outlier AND NOT ${isRejectedSql(caps, 'events')}${f.sql}
               GROUP BY events.room_id) x`,
     f.params,
   );
@@ -131,7 +129,7 @@ export function iterateExtremitiesWithChildren(engine: ReadEngine, caps: Caps, r
          CROSS JOIN event_edges ed
          CROSS JOIN events c
          LEFT JOIN event_json j ON j.event_id = c.event_id
-        WHERE ed.prev_event_id = x.event_id AND c.event_id = ed.event_id AND NOT c.outlier AND NOT ${rejectedSql(caps, 'c')}${f.sql}
+        WHERE ed.prev_event_id = x.event_id AND c.event_id = ed.event_id AND NOT c.outlier AND NOT ${isRejectedSql(caps, 'c')}${f.sql}
         ORDER BY x.room_id, x.event_id`,
       f.params,
       5000,

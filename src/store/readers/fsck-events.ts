@@ -6,6 +6,7 @@
  */
 import type { ReadEngine } from '../engine/engine.js';
 import type { SchemaCapabilities } from '../schema-version.js';
+import { isRejectedSql } from './rejection-sql.js';
 
 type Caps = Pick<SchemaCapabilities, 'rejectionsTable'>;
 
@@ -83,7 +84,7 @@ export interface PassEventRow {
  * with their JSON (LEFT JOIN: an event without it comes with json null), rejection and redaction.
  */
 export async function findPassPage(engine: ReadEngine, caps: Caps, roomId: string | undefined, after: number, limit: number): Promise<PassEventRow[]> {
-  const rejected = caps.rejectionsTable ? 'EXISTS (SELECT 1 FROM rejections rj WHERE rj.event_id = e.event_id)' : 'e.rejection_reason IS NOT NULL';
+  const rejected = isRejectedSql(caps);
   const f = roomFilter(roomId, 'e.room_id', 'AND');
   const rows = await engine.query<Record<string, unknown>>(
     `SELECT e.event_id, e.room_id, e.stream_ordering,

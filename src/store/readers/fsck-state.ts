@@ -11,13 +11,11 @@
 import type { ReadEngine, SqlValue } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
 import type { SchemaCapabilities } from '../schema-version.js';
+import { isRejectedSql } from './rejection-sql.js';
 
 const num = (v: unknown): number => Number(v ?? 0);
 const inList = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
-function rejectedExpr(caps: Pick<SchemaCapabilities, 'rejectionsTable'>): string {
-  return caps.rejectionsTable ? 'EXISTS (SELECT 1 FROM rejections rj WHERE rj.event_id = e.event_id)' : 'e.rejection_reason IS NOT NULL';
-}
 
 /**
  * PostgreSQL plans a cursor (how `iterate` streams) for its first rows (cursor_tuple_fraction 0.1):
@@ -91,7 +89,7 @@ export async function* iterateAcceptedStateEventGroups(main: ReadEngine, caps: P
   const rows = main.iterate<Record<string, unknown>>(statement(
     `SELECT e.room_id AS room_id, s.event_id AS event_id, sg.state_group AS state_group, s.type AS type, s.state_key AS state_key
        FROM state_events s CROSS JOIN events e CROSS JOIN event_to_state_groups sg
-      WHERE e.event_id = s.event_id AND sg.event_id = s.event_id AND NOT e.outlier AND NOT ${rejectedExpr(caps)}${roomId === undefined ? '' : ' AND s.room_id = ?'}`,
+      WHERE e.event_id = s.event_id AND sg.event_id = s.event_id AND NOT e.outlier AND NOT ${isRejectedSql(caps)}${roomId === undefined ? '' : ' AND s.room_id = ?'}`,
     roomId === undefined ? [] : [roomId],
   ), undefined, batchSize);
   let batch: StateEventGroupRow[] = [];

@@ -6,6 +6,7 @@
 import type { ReadEngine } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
 import type { SchemaCapabilities } from '../schema-version.js';
+import { rejectionJoin } from './rejection-sql.js';
 
 export interface GraphEventRow {
   event_id: string;
@@ -27,11 +28,6 @@ const BATCH = 500;
 
 type Caps = Pick<SchemaCapabilities, 'rejectionsTable'>;
 
-function rejectionJoin(caps: Caps): { column: string; join: string } {
-  return caps.rejectionsTable
-    ? { column: 'rj.reason', join: 'LEFT JOIN rejections rj ON rj.event_id = e.event_id' }
-    : { column: 'e.rejection_reason', join: '' };
-}
 
 function columns(caps: Caps): { select: string; join: string } {
   const r = rejectionJoin(caps);

@@ -8,6 +8,7 @@ import type { ReadEngine, SqlValue } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
 import { hasTable } from '../introspect.js';
 import type { SchemaCapabilities } from '../schema-version.js';
+import { rejectionJoin } from './rejection-sql.js';
 
 const BATCH = 500;
 
@@ -38,11 +39,6 @@ export interface SourceEvent {
   state_group: number | null;
 }
 
-function rejection(caps: Pick<SchemaCapabilities, 'rejectionsTable'>): { column: string; check: string; join: string } {
-  return caps.rejectionsTable
-    ? { column: 'rj.reason', check: 'rj.last_check', join: 'LEFT JOIN rejections rj ON rj.event_id = e.event_id' }
-    : { column: 'e.rejection_reason', check: 'NULL', join: '' };
-}
 
 const SOURCE_COLUMNS = (r: { column: string; check: string }): string => `e.event_id AS event_id, e.type AS type, e.state_key AS state_key, e.sender AS sender, e.depth AS depth,
             e.stream_ordering AS stream_ordering, e.outlier AS outlier, ${r.column} AS rejection, ${r.check} AS last_check,
@@ -51,7 +47,7 @@ const SOURCE_COLUMNS = (r: { column: string; check: string }): string => `e.even
 
 /** Every event of a room with its JSON, rejection and state group, in stream order (streamed). */
 export async function* iterateSourceEvents(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string): AsyncIterable<SourceEvent> {
-  const r = rejection(caps);
+  const r = rejectionJoin(caps);
   const rows = engine.iterate<Record<string, unknown>>(statement(
     `SELECT ${SOURCE_COLUMNS(r)}
        FROM events e JOIN event_json ej ON ej.event_id = e.event_id ${r.join}
@@ -121,7 +117,7 @@ function sourceEvent(x: Record<string, unknown>): SourceEvent {
  * rows are made: the planner keeps orderings, not ids, so its memory does not grow with ids).
  */
 export async function findSourceEventsByStreamOrderings(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, orderings: readonly number[]): Promise<SourceEvent[]> {
-  const r = rejection(caps);
+  const r = rejectionJoin(caps);
   const out: SourceEvent[] = [];
   for (let i = 0; i < orderings.length; i += BATCH) {
     const chunk = orderings.slice(i, i + BATCH);
@@ -144,7 +140,7 @@ export interface EventStatus {
 
 /** Which of some events a room holds, and as what (outlier, rejected): a few ids, e.g. prev events no batch resolved. */
 export async function findEventStatusByIds(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, ids: readonly string[]): Promise<Map<string, EventStatus>> {
-  const r = rejection(caps);
+  const r = rejectionJoin(caps);
   const out = new Map<string, EventStatus>();
   for (let i = 0; i < ids.length; i += BATCH) {
     const chunk = ids.slice(i, i + BATCH);

@@ -7,6 +7,7 @@
 import type { ReadEngine, SqlValue } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
 import type { SchemaCapabilities } from '../schema-version.js';
+import { rejectionJoin } from './rejection-sql.js';
 
 export interface StoredEventRow {
   event_id: string;
@@ -28,11 +29,6 @@ export interface StoredEventRow {
 
 const BATCH = 500;
 
-function rejectionJoin(caps: Pick<SchemaCapabilities, 'rejectionsTable'>): { column: string; join: string } {
-  return caps.rejectionsTable
-    ? { column: 'rj.reason', join: 'LEFT JOIN rejections rj ON rj.event_id = e.event_id' }
-    : { column: 'e.rejection_reason', join: '' };
-}
 
 const COLUMNS = (rejection: string): string => `e.event_id AS event_id, e.room_id AS room_id, e.type AS type, e.state_key AS state_key, e.sender AS sender,
   e.origin_server_ts AS origin_server_ts, e.depth AS depth, e.stream_ordering AS stream_ordering, e.outlier AS outlier,

@@ -9,6 +9,7 @@ import type { ReadEngine, SqlValue } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
 import { hasTable } from '../introspect.js';
 import type { SchemaCapabilities } from '../schema-version.js';
+import { rejectionJoin } from './rejection-sql.js';
 
 const BATCH = 500;
 
@@ -30,15 +31,10 @@ export interface WindowEventRow {
   json: string;
 }
 
-function rejection(caps: Pick<SchemaCapabilities, 'rejectionsTable'>): { column: string; join: string } {
-  return caps.rejectionsTable
-    ? { column: 'rj.reason', join: 'LEFT JOIN rejections rj ON rj.event_id = e.event_id' }
-    : { column: 'e.rejection_reason', join: '' };
-}
 
 /** The room's events at or after a stream ordering, in stream order, with their JSON and state group. */
 export async function* iterateRoomEventsFrom(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, fromStream: number): AsyncIterable<WindowEventRow> {
-  const r = rejection(caps);
+  const r = rejectionJoin(caps);
   const rows = engine.iterate<Record<string, unknown>>(statement(
     `SELECT e.event_id AS event_id, e.type AS type, e.state_key AS state_key, e.stream_ordering AS stream_ordering, e.depth AS depth,
             e.received_ts AS received_ts, e.outlier AS outlier, ${r.column} AS rejection, sg.state_group AS state_group,
@@ -74,7 +70,7 @@ export interface StateEventRow {
 
 /** Every state event of the room (outliers included), with its JSON and rejection. */
 export async function* iterateRoomStateEvents(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string): AsyncIterable<StateEventRow> {
-  const r = rejection(caps);
+  const r = rejectionJoin(caps);
   const rows = engine.iterate<Record<string, unknown>>(statement(
     `SELECT e.event_id AS event_id, ${r.column} AS rejection, ej.json AS json
        FROM state_events s JOIN events e ON e.event_id = s.event_id JOIN event_json ej ON ej.event_id = s.event_id ${r.join}
