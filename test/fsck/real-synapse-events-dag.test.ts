@@ -11,43 +11,20 @@
  *   had rejected on arrival are accepted without event_edges rows; --fix rebuilds them from the JSON
  *   (clean afterwards, undone exactly).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createPgDatabase, dropPgDatabase, ENGINES, pgUrlFor } from '../support/engines.js';
+import { ENGINES } from '../support/engines.js';
 import { expectRepair, fired, findingsOf, fsck, withRaw } from './support.js';
+import { haveRealSynapse, havePgRestore, REAL, withRealCopy, withRestoredQ } from '../support/real-synapse.js';
 
-const REAL = fileURLToPath(new URL('../../../shared/real-synapse/', import.meta.url));
 const FILES = ['dev-chain/hsP-broken.db', 'dev-chain/hsR-healthy-peer.db', 'dev-migration/hsOLD-old.db', 'dev-migration/hsNEW-new.db'];
-const haveReal = FILES.every((f) => existsSync(join(REAL, f)));
-const havePgRestore = (() => {
-  try {
-    execFileSync('pg_restore', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-async function withCopy<T>(file: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'sd-fsck-real-'));
-  try {
-    const path = join(dir, 'homeserver.db');
-    await copyFile(join(REAL, file), path);
-    return await fn(path);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const haveReal = haveRealSynapse(FILES);
 
 describe.skipIf(!haveReal || !ENGINES.includes('sqlite'))('real Synapse 1.67: fsck events, rejections, dag, soft-failure', () => {
   for (const file of FILES.slice(1)) {
     it(`${file} (healthy): nothing found, exit 0`, async () => {
-      await withCopy(file, async (p) => {
+      await withRealCopy(file, async (p) => {
         const run = await fsck(p, []);
         expect(fired(run, true)).toEqual([]);
         expect(run.report.findings).toEqual([]);
@@ -59,7 +36,7 @@ describe.skipIf(!haveReal || !ENGINES.includes('sqlite'))('real Synapse 1.67: fs
   it("dev-chain P: the incident (join_rules marked rejected by hand) is found, and nothing else", async () => {
     const truth = JSON.parse(await readFile(join(REAL, 'dev-chain.json'), 'utf8')) as { room_id: string; root_rejected_event_ids: string[] };
     const [root] = truth.root_rejected_event_ids;
-    await withCopy('dev-chain/hsP-broken.db', async (p) => {
+    await withRealCopy('dev-chain/hsP-broken.db', async (p) => {
       const run = await fsck(p, []);
       expect(run.code).toBe(1);
       expect(fired(run, true)).toEqual(['rejections.rejected-in-current-state', 'rejections.rejected-has-accepted-rows']);
@@ -70,7 +47,7 @@ describe.skipIf(!haveReal || !ENGINES.includes('sqlite'))('real Synapse 1.67: fs
 
   it('dev-chain P after the crude cure: the events rejected on arrival lack event_edges; --fix rebuilds them', async () => {
     const truth = JSON.parse(await readFile(join(REAL, 'dev-chain.json'), 'utf8')) as { room_id: string; collateral_event_ids: string[]; genuinely_invalid_event_ids: string[] };
-    await withCopy('dev-chain/hsP-broken.db', async (p) => {
+    await withRealCopy('dev-chain/hsP-broken.db', async (p) => {
       await withRaw(p, async (e) => {
         await e.run('DELETE FROM rejections');
         await e.run('UPDATE events SET rejection_reason = NULL WHERE rejection_reason IS NOT NULL');
@@ -89,16 +66,11 @@ describe.skipIf(!haveReal || !havePgRestore || !ENGINES.includes('postgres'))('r
   // Q stores one federated membership with a top-level age_ts (not covered by the content hash,
   // as Synapse computes it): not a hash mismatch
   it('Q (healthy, one genuine rejection): nothing found, exit 0', async () => {
-    const name = await createPgDatabase();
-    try {
-      const url = pgUrlFor(name);
-      execFileSync('pg_restore', ['--no-owner', '--no-acl', '-d', url, join(REAL, 'dev-chain', 'hsQ-peer.pgdump')], { stdio: 'pipe' });
+    await withRestoredQ(async (url) => {
       const run = await fsck(url, []);
       expect(fired(run, true)).toEqual([]);
       expect(run.report.findings).toEqual([]);
       expect(run.code).toBe(0);
-    } finally {
-      await dropPgDatabase(name);
-    }
+    });
   });
 });

@@ -11,38 +11,15 @@
  *   finding. A copy of P with join_rules dropped from the current state shows the current-state
  *   check resolving P's three extremities (--room), and its repair applied and undone.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { statement } from '../../src/store/engine/engine.js';
-import { createPgDatabase, dropPgDatabase, ENGINES, pgUrlFor } from '../support/engines.js';
+import { ENGINES } from '../support/engines.js';
 import { expectRepair, fsck, withWritable } from './support-state.js';
+import { haveRealSynapse, havePgRestore, REAL, withRealCopy, withRestoredQ } from '../support/real-synapse.js';
 
-const REAL = fileURLToPath(new URL('../../../shared/real-synapse/', import.meta.url));
-const haveReal = existsSync(join(REAL, 'dev-chain', 'hsP-broken.db')) && existsSync(join(REAL, 'dev-migration', 'hsNEW-new.db'));
-const havePgRestore = (() => {
-  try {
-    execFileSync('pg_restore', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-async function withCopy<T>(file: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'sd-fsck-real-'));
-  try {
-    const path = join(dir, 'homeserver.db');
-    await copyFile(join(REAL, file), path);
-    return await fn(path);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const haveReal = haveRealSynapse();
 
 describe.skipIf(!haveReal)('real Synapse 1.67: fsck state and orderings', () => {
   for (const [file, room] of [
@@ -51,7 +28,7 @@ describe.skipIf(!haveReal)('real Synapse 1.67: fsck state and orderings', () => 
     ['dev-migration/hsNEW-new.db', '!OyHRGUIKRdqtYVaDJg:localhost:8494'],
   ] as const) {
     it(`${file}: healthy, nothing found (exit 0)`, async () => {
-      await withCopy(file, async (p) => {
+      await withRealCopy(file, async (p) => {
         const r = await fsck(p);
         expect(r.findings, JSON.stringify(r.findings, null, 1)).toEqual([]);
         expect(r.code).toBe(0);
@@ -62,7 +39,7 @@ describe.skipIf(!haveReal)('real Synapse 1.67: fsck state and orderings', () => 
 
   it('dev-chain P: the state tables agree with each other (the rejection is not theirs to find); a reset current state is found and repaired', async () => {
     const truth = JSON.parse(await readFile(join(REAL, 'dev-chain.json'), 'utf8')) as { room_id: string; root_rejected_event_ids: string[] };
-    await withCopy('dev-chain/hsP-broken.db', async (p) => {
+    await withRealCopy('dev-chain/hsP-broken.db', async (p) => {
       const r = await fsck(p);
       expect(r.findings, JSON.stringify(r.findings, null, 1)).toEqual([]);
       // break it: join_rules dropped from the current state, as a state reset would leave it
@@ -80,16 +57,11 @@ describe.skipIf(!haveReal)('real Synapse 1.67: fsck state and orderings', () => 
 
 describe.skipIf(!haveReal || !havePgRestore || !ENGINES.includes('postgres'))('real Synapse 1.67: fsck state and orderings on PostgreSQL (dev-chain Q, restored)', () => {
   it('Q: healthy, nothing found (exit 0), sequences and stream positions included', async () => {
-    const name = await createPgDatabase();
-    const url = pgUrlFor(name);
-    try {
-      execFileSync('pg_restore', ['--no-owner', '--no-acl', '-d', url, join(REAL, 'dev-chain', 'hsQ-peer.pgdump')], { stdio: 'pipe' });
+    await withRestoredQ(async (url) => {
       const r = await fsck(url);
       expect(r.findings, JSON.stringify(r.findings, null, 1)).toEqual([]);
       expect(r.code).toBe(0);
       expect(r.checks.find((c) => c.id === 'orderings.sequence-behind')?.status).toBe('ok');
-    } finally {
-      await dropPgDatabase(name);
-    }
+    });
   });
 });

@@ -7,42 +7,19 @@
  * - dev-migration NEW: the late joiner's 18 outliers (17 persisted as backfilled, the invite with a
  *   positive stream ordering), its one backward extremity, a timeline starting at the join.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
-import { createPgDatabase, dropPgDatabase, ENGINES, pgUrlFor } from '../support/engines.js';
+import { ENGINES } from '../support/engines.js';
+import { haveRealSynapse, havePgRestore, REAL, withRealCopy, withRestoredQ } from '../support/real-synapse.js';
 
-const REAL = fileURLToPath(new URL('../../../shared/real-synapse/', import.meta.url));
-const haveReal = existsSync(join(REAL, 'dev-chain', 'hsP-broken.db')) && existsSync(join(REAL, 'dev-migration', 'hsNEW-new.db'));
-const havePgRestore = (() => {
-  try {
-    execFileSync('pg_restore', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-async function withCopy<T>(file: string, fn: (path: string, dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'sd-inspect-real-'));
-  try {
-    const path = join(dir, 'homeserver.db');
-    await copyFile(join(REAL, file), path);
-    return await fn(path, dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const haveReal = haveRealSynapse();
 
 describe.skipIf(!haveReal)('real Synapse 1.67: inspect', () => {
   it('dev-chain P: the rejected join_rules root is still in the current state (exit 1); after the cure, no finding (exit 0)', async () => {
     const truth = JSON.parse(await readFile(join(REAL, 'dev-chain.json'), 'utf8')) as { room_id: string; root_rejected_event_ids: string[] };
-    await withCopy('dev-chain/hsP-broken.db', async (p, dir) => {
+    await withRealCopy('dev-chain/hsP-broken.db', async (p, dir) => {
       const r = await runCli(['inspect', '--db', p, '--check', '--json']);
       expect(r.code, r.stderr).toBe(1);
       const report = JSON.parse(r.stdout);
@@ -68,7 +45,7 @@ describe.skipIf(!haveReal)('real Synapse 1.67: inspect', () => {
   });
 
   it('dev-chain R (the healthy peer): no finding', async () => {
-    await withCopy('dev-chain/hsR-healthy-peer.db', async (p) => {
+    await withRealCopy('dev-chain/hsR-healthy-peer.db', async (p) => {
       const r = await runCli(['inspect', '--db', p, '--json']);
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout).totals).toEqual({ rooms: 1, events: 107, rejected_events: 0, findings: 0, rooms_with_findings: 0 });
@@ -79,7 +56,7 @@ describe.skipIf(!haveReal)('real Synapse 1.67: inspect', () => {
     const truth = JSON.parse(await readFile(join(REAL, 'dev-migration.json'), 'utf8')) as {
       new_outlier_event_ids: string[]; new_timeline_event_ids: string[]; new_backward_extremities: string[];
     };
-    await withCopy('dev-migration/hsNEW-new.db', async (p) => {
+    await withRealCopy('dev-migration/hsNEW-new.db', async (p) => {
       const r = await runCli(['inspect', '--db', p, '--json']);
       expect(r.code).toBe(0);
       const room = JSON.parse(r.stdout).rooms[0];
@@ -102,17 +79,12 @@ describe.skipIf(!haveReal)('real Synapse 1.67: inspect', () => {
 
 describe.skipIf(!haveReal || !havePgRestore || !ENGINES.includes('postgres'))('real Synapse 1.67: inspect on PostgreSQL (dev-chain Q, restored)', () => {
   it('Q holds only a genuine rejection: no finding, and --check is not applicable (exit 0)', async () => {
-    const name = await createPgDatabase();
-    try {
-      const url = pgUrlFor(name);
-      execFileSync('pg_restore', ['--no-owner', '--no-acl', '-d', url, join(REAL, 'dev-chain', 'hsQ-peer.pgdump')], { stdio: 'pipe' });
+    await withRestoredQ(async (url) => {
       const r = await runCli(['inspect', '--db', url, '--check', '--json']);
       expect(r.code, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout);
       expect(report.totals).toEqual({ rooms: 1, events: 108, rejected_events: 1, findings: 0, rooms_with_findings: 0 });
       expect(report.integrity_check).toMatchObject({ applicable: false, ok: null });
-    } finally {
-      await dropPgDatabase(name);
-    }
+    });
   });
 });
