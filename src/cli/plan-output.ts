@@ -80,7 +80,7 @@ function plannedRows(plan: Plan): number {
   for (const st of plan.steps) {
     if (st.kind === 'insert') n += st.count;
     else if (st.kind === 'statement') n += st.rowsExpected ?? 1;
-    else if (st.kind === 'restore') n += st.rows.length + st.expect.length;
+    else if (st.kind === 'restore') n += st.rows.length + (st.expectDigest?.rows ?? st.expect.length);
     else n += 1;
   }
   return Math.max(n, 1);

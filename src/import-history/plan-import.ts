@@ -31,7 +31,6 @@
 import { SynapseDoctorError } from '../errors.js';
 import { canonicalJson, parseJson } from '../matrix/canonical-json.js';
 import { isJsonObject, parseStoredEvent, type JsonObject, type Pdu } from '../matrix/pdu.js';
-import { internalMetadataFlag } from '../store/internal-metadata.js';
 import { redactEvent } from '../matrix/redaction.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
 import { makePlan } from '../plan/make-plan.js';
@@ -43,22 +42,21 @@ import {
   findBackwardExtremities,
   findFailedPullAttempts,
   findMinDepth,
-  findRedactionsByIds,
   findRoomRow,
   findEventStatusByIds,
-  findSourceEventsByStreamOrderings,
   iterateSourceEvents,
   lowestStreamOrdering,
   roomEventIndex,
   stateGroupClosure,
-  stateGroupContents,
   type SourceEvent,
 } from '../store/readers/history.js';
 import { countStateGroupRows, maxStateGroupId, sequencePosition, stateGroupIdPosition } from '../store/readers/room-dag.js';
 import { acceptedEventRows, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
+import { SlicePipeline } from './slice-pipeline.js';
+import type { SliceRequest, SliceRows } from './slice-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { backwardExtremityCountCheck, clearAuthChainIndexStep, deOutlierSteps, lowerMinDepthStep, roomEventCountCheck, roomTimelineCountCheck } from '../store/writers/history-steps.js';
-import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
+import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows } from '../store/writers/synapse-rows.js';
 
 export interface ImportRequest {
   readonly roomId: string;
@@ -66,6 +64,8 @@ export interface ImportRequest {
   readonly batchSize?: number;
   /** Events whose rows are made and held in memory at a time (default 5,000; at most batchSize). */
   readonly sliceSize?: number;
+  /** Make the next slice's rows in a worker thread when the source is an SQLite file (default true). */
+  readonly workers?: boolean;
 }
 
 export interface ImportSummary {
@@ -237,11 +237,6 @@ function rowCounts(pdu: Pdu, roomId: string): Record<string, number> {
   return counts;
 }
 
-interface BatchRows {
-  readonly tables: Map<string, SynapseRow[]>;
-  readonly search: EventSearchRow[];
-}
-
 /**
  * One slice: a run of ranks in import order, [start, end). Its members and orderings are worked out
  * when asked, not kept: every slice's steps live until the plan has run.
@@ -261,76 +256,40 @@ class Batch {
 }
 
 /**
- * Makes one batch's rows, reading its events and its state groups from the source again; the
- * last batch made is kept, so the steps of one batch (run one after the other) read once.
+ * What one slice's rows are made from (slice-rows.ts): its events by source stream ordering with
+ * their new orderings, the de-outliered ones, the state groups it copies and the ids they get.
+ * Built when the rows are wanted, from what planning kept.
  */
-function batchRowMaker(
-  source: ReadStore, roomId: string, rules: RoomVersionRules, index: ImportIndex, batch: Batch, fresh: readonly number[],
+function sliceRequest(
+  roomId: string, rules: RoomVersionRules, index: ImportIndex, batch: Batch, fresh: readonly number[],
   closure: ReadonlyMap<number, number | null>, groupMap: ReadonlyMap<number, number>, hasRejectionReason: boolean,
-  cache: { last?: { batch: Batch; rows: BatchRows } },
-): () => Promise<BatchRows> {
-  return async () => {
-    if (cache.last?.batch === batch) return cache.last.rows;
-    const tables = new Map<string, SynapseRow[]>();
-    const add = (table: string, row: SynapseRow): void => {
-      (tables.get(table) ?? tables.set(table, []).get(table)!).push(row);
-    };
-    if (fresh.length > 0) {
-      const contents = await stateGroupContents(source.state, fresh);
-      for (const g of fresh) {
-        const id = groupMap.get(g)!;
-        const c = contents.get(g);
-        add('state_groups', { id, room_id: roomId, event_id: c?.event_id ?? '' });
-        const prev = closure.get(g);
-        if (prev !== null && prev !== undefined) add('state_group_edges', { state_group: id, prev_state_group: groupMap.get(prev)! });
-        for (const r of c?.rows ?? []) add('state_groups_state', { state_group: id, room_id: roomId, type: r.type, state_key: r.state_key, event_id: r.event_id });
-      }
-    }
-    // de-outliered: its state, an ex_outlier_stream row (outlier = false is a statement step)
-    const members = batch.members;
-    const ordering = batch.ordering;
-    for (const i of members) {
-      if (!index.has(i, DE_OUTLIER)) continue;
-      const group = index.group(i);
-      const g = group !== null ? groupMap.get(group) : undefined;
-      if (g === undefined) continue;
-      const eventId = index.deOutlierIds.get(i)!;
-      add('event_to_state_groups', { event_id: eventId, state_group: g });
-      add('ex_outlier_stream', { event_stream_ordering: ordering.get(index.sourceOrdering.get(i))!, event_id: eventId, state_group: g, instance_name: 'master' });
-    }
-    const wanted = members.filter((i) => !index.has(i, DE_OUTLIER)).map((i) => index.sourceOrdering.get(i));
-    const events = (await findSourceEventsByStreamOrderings(source.main, source.schema.capabilities, roomId, wanted)).sort((a, b) => a.stream_ordering - b.stream_ordering);
-    if (events.length !== wanted.length) throw new SynapseDoctorError('PLAN_STALE', `the source's room ${roomId} changed since the plan was made (${wanted.length - events.length} of a batch's events are gone); make the plan again`);
-    const redactions = await findRedactionsByIds(source.main, events.filter((e) => e.type === 'm.room.redaction' && e.rejection === null).map((e) => e.event_id));
-    const search: EventSearchRow[] = [];
-    for (const e of events) {
-      const so = ordering.get(e.stream_ordering)!;
-      const text = e.json;
-      const pdu = parseStoredEvent(text, rules, e.event_id)?.pdu;
-      add('events', {
-        stream_ordering: so, topological_ordering: e.depth, event_id: e.event_id, type: e.type, room_id: roomId, processed: true, outlier: e.outlier,
-        depth: e.depth, origin_server_ts: e.origin_server_ts, received_ts: e.received_ts, sender: e.sender, contains_url: e.contains_url,
-        instance_name: 'master', state_key: e.state_key, rejection_reason: hasRejectionReason ? e.rejection : null,
-      });
-      add('event_json', { event_id: e.event_id, room_id: roomId, internal_metadata: e.internal_metadata, json: text, format_version: e.format_version ?? rules.eventFormat });
-      if (e.state_key !== null) {
-        add('state_events', { event_id: e.event_id, room_id: roomId, type: e.type, state_key: e.state_key });
-        for (const a of new Set(pdu?.auth_events ?? [])) add('event_auth', { event_id: e.event_id, auth_id: a, room_id: roomId });
-      }
-      if (!e.outlier && e.state_group !== null) add('event_to_state_groups', { event_id: e.event_id, state_group: groupMap.get(e.state_group)! });
-      if (e.rejection !== null) {
-        add('rejections', { event_id: e.event_id, reason: e.rejection, last_check: e.last_check ?? String(e.received_ts ?? 0) });
-        continue;
-      }
-      if (!pdu) continue;
-      const red = redactions.get(e.event_id);
-      const rows = acceptedEventRows({ pdu, roomId, streamOrdering: so, receivedTs: red?.received_ts ?? e.received_ts ?? 0, recheckRedaction: internalMetadataFlag(e.internal_metadata, 'recheck_redaction') });
-      for (const [table, row] of rows.tables) add(table, table === 'redactions' && red ? { ...row, have_censored: red.have_censored } : row);
-      if (rows.search) search.push(rows.search);
-    }
-    cache.last = { batch, rows: { tables, search } };
-    return cache.last.rows;
+): SliceRequest {
+  const members = batch.members;
+  const ordering = batch.ordering;
+  const needed = new Map<number, number>();
+  const need = (g: number | null | undefined): void => {
+    if (g !== null && g !== undefined && groupMap.has(g)) needed.set(g, groupMap.get(g)!);
   };
+  const freshGroups = fresh.map((g) => {
+    const prev = closure.get(g) ?? null;
+    need(g);
+    need(prev);
+    return [g, prev] as const;
+  });
+  const deOutliers: { eventId: string; group: number; ordering: number }[] = [];
+  const events: [number, number][] = [];
+  for (const i of members) {
+    const so = index.sourceOrdering.get(i);
+    const group = index.group(i);
+    if (index.has(i, DE_OUTLIER)) {
+      const g = group !== null ? groupMap.get(group) : undefined;
+      if (g !== undefined) deOutliers.push({ eventId: index.deOutlierIds.get(i)!, group: g, ordering: ordering.get(so)! });
+      continue;
+    }
+    need(group);
+    events.push([so, ordering.get(so)!]);
+  }
+  return { roomId, roomVersion: rules.id, hasRejectionReason, freshGroups, groupMap: [...needed], deOutliers, events };
 }
 
 const REASON: Reason = { text: 'history the target lacks, stored as Synapse stores backfilled events (events.py _persist_events_txn, backfilled)' };
@@ -497,7 +456,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const eventsColumns = new Set((await target.main.introspector.tableColumns('events')).map((c) => c.name));
   const hasRejectionReason = eventsColumns.has('rejection_reason');
   const steps: Step[] = [];
-  const madeCache: { last?: { batch: Batch; rows: BatchRows } } = {};
+  const pipeline = new SlicePipeline(source, request.workers !== false && SlicePipeline.workerPossible(source));
   let unit = 0;
   let stateGroupsCopied = 0;
 
@@ -536,7 +495,8 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
         maxNewGroup = nextGroup++;
       }
       stateGroupsCopied += fresh.length;
-      const made = batchRowMaker(source, roomId, rules, index, batch, fresh, closure, groupMap, hasRejectionReason, madeCache);
+      const sliceNumber = pipeline.add(() => sliceRequest(roomId, rules, index, batch, fresh, closure, groupMap, hasRejectionReason));
+      const made = (): Promise<SliceRows> => pipeline.rows(sliceNumber);
       if (fresh.length > 0) {
         const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
         const stateRows = await countStateGroupRows(source.state, fresh);

@@ -9,14 +9,14 @@ import { statement } from '../store/engine/engine.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import type { JournalEntry } from './journal.js';
 import { insertBatches, type InsertStep, type Scope, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
-import { encodeRow, groupJournalRows, imageHolds, type JournalRow } from './row-codec.js';
+import { digestGiven, groupJournalRows, holdsDigest, imageHolds, type JournalRow } from './row-codec.js';
 import { inPlaceRestore } from './restore-rows.js';
 import { ROW_KEYS, UNIQUE_ROW_KEYS } from '../store/writers/synapse-rows.js';
 
 function sameColumns(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((c) => b.includes(c));
 }
-import { keyScope, readScope, scopeCondition, scopeToJson, splitScope } from './scope.js';
+import { keyScopeCounted, readScope, scopeCondition, scopeToJson, splitScope } from './scope.js';
 
 const INSERT_BATCH = 2000;
 
@@ -53,20 +53,24 @@ async function runInsert(tx: WriteSession, step: InsertStep, sink: StepSink): Pr
       const last = async (): Promise<number> => Number((await tx.queryOne<{ m: number | null }>('SELECT MAX(docid) AS m FROM event_search'))?.m ?? 0);
       const from = await last();
       await tx.insertMany(step.table, step.columns, batch, step.expressions);
-      const scope: Scope = { where: statement('docid > ? AND docid <= ?', [from, await last()]) };
-      const after = await readScope(tx, step.table, scope);
-      sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after });
+      const to = await last();
+      const scope: Scope = { where: statement('docid > ? AND docid <= ?', [from, to]) };
+      if (to - from === batch.length && !step.expressions) {
+        // each row got the next docid: the range holds exactly the rows given
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after: [], given: true, digest: digestGiven(step.columns, batch, [batch.length]) });
+      } else {
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after: await readScope(tx, step.table, scope) });
+      }
     } else if (sink.journal) {
-      const scope = keyScope(step.columns, step.key, batch);
+      const { scope, pieces } = keyScopeCounted(step.columns, step.key, batch);
       // on a unique key an insert meets no existing row (it would fail): nothing to read before
       const unique = UNIQUE_ROW_KEYS.has(step.table) && sameColumns(step.key, ROW_KEYS[step.table] ?? []);
       const before = unique ? [] : await readScope(tx, step.table, scope);
       await tx.insertMany(step.table, step.columns, batch, step.expressions);
-      if (unique && !step.expressions) {
-        // Nothing else can be in a unique key's scope: the after-image is the rows as given
-        // (reading them back costs as much as writing them).
-        const after = batch.map((row) => encodeRow(Object.fromEntries(step.columns.map((c, i) => [c, row[i] ?? null]))));
-        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after, given: true });
+      if (before.length === 0 && !step.expressions) {
+        // Nothing else is in the scope (a unique key, or no row had these keys before): the
+        // after-image is the rows as given (reading them back costs as much as writing them).
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after: [], given: true, digest: digestGiven(step.columns, batch, pieces) });
       } else {
         const after = await readScope(tx, step.table, scope);
         sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after });
@@ -99,12 +103,12 @@ async function insertJournalRows(tx: WriteSession, table: string, rows: readonly
 
 async function runRestore(tx: WriteSession, step: RestoreStep, sink: StepSink): Promise<number> {
   const current = await readScope(tx, step.table, step.scope);
-  if (!imageHolds(current, step.expect, step.expectGiven)) {
-    throw new SynapseDoctorError('PLAN_STALE', `rows of ${step.table} changed since the journal was written (${step.reason.text}): ${current.length} rows now, ${step.expect.length} recorded`, {
+  if (!(step.expectDigest ? holdsDigest(current, step.expectDigest) : imageHolds(current, step.expect, step.expectGiven))) {
+    throw new SynapseDoctorError('PLAN_STALE', `rows of ${step.table} changed since the journal was written (${step.reason.text}): ${current.length} rows now, ${step.expectDigest?.rows ?? step.expect.length} recorded`, {
       hint: 'Nothing was changed. Something wrote to these rows after the plan was applied (Synapse, or another synapse-doctor).',
     });
   }
-  const inPlace = inPlaceRestore(step.table, current, step.rows);
+  const inPlace = step.expectDigest ? undefined : inPlaceRestore(step.table, current, step.rows);
   if (inPlace) {
     for (const s of [...inPlace.deletes, ...inPlace.updates]) await tx.run(s);
     await insertJournalRows(tx, step.table, inPlace.inserts);

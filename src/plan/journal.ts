@@ -4,6 +4,7 @@
  *
  *   {"synapse_doctor_journal": 1, "command", "created", "target", "databases": {"main", "state"?}}
  *   {"step", "kind": "rows", "database", "table", "scope", "before": [rows], "after": [rows]}   (one or more per step)
+ *     inserts that met no row: "before": [], "after": [], "given": true, "digest": {rows, columns, sha256, pieces}
  *   {"step", "kind": "sequence", "database", "sequence", "before": {…}, "after": {…}}
  *   {"unit_end": k} / {"unit_committed": k}   per-chunk runs: around each chunk's COMMIT (entries carry "unit": k)
  *   {"end": true, "lines": N}                  written and fsynced before the (last) COMMIT
@@ -17,7 +18,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SynapseDoctorError } from '../errors.js';
 import type { PlanDatabase, PlanTarget, SequenceState } from './plan.js';
-import type { JournalRow } from './row-codec.js';
+import type { GivenDigest, JournalRow } from './row-codec.js';
 
 export const JOURNAL_FORMAT = 1;
 
@@ -48,6 +49,8 @@ export interface RowsEntry {
    * imageHolds (row-codec.ts).
    */
   readonly given?: true;
+  /** With `given`, instead of the rows (`after` empty then): their digest. `before` is empty. */
+  readonly digest?: GivenDigest;
 }
 
 export interface SequenceEntry {

@@ -16,7 +16,7 @@
  *   sequence-restore  set a sequence back, refusing unless it is where the journal left it.
  */
 import type { EngineKind, SqlValue, Statement } from '../store/engine/engine.js';
-import type { JournalRow } from './row-codec.js';
+import type { GivenDigest, JournalRow } from './row-codec.js';
 
 /** Why a step exists: read by the text summary, `explain` and reviewers of the SQL file. */
 export interface Reason {
@@ -87,6 +87,8 @@ export interface RestoreStep extends StepBase {
   readonly expect: readonly JournalRow[];
   /** `expect` holds rows as an insert was given them (journal entries marked `given`). */
   readonly expectGiven?: boolean;
+  /** Instead of `expect` (empty then): the digest of the rows an insert gave (row-codec.ts); the before-image is empty. */
+  readonly expectDigest?: GivenDigest;
   readonly rows: readonly JournalRow[];
 }
 

@@ -7,6 +7,7 @@
  *   arrays         {"$array": [cells]}   (PostgreSQL arrays come back as JS arrays)
  * Reading a row and writing its decoded cells back gives the same row on both engines.
  */
+import { createHash } from 'node:crypto';
 import type { Row, SqlValue } from '../store/engine/engine.js';
 
 export type JsonCell =
@@ -112,6 +113,39 @@ export function holdsGivenRows(current: readonly JournalRow[], given: readonly J
   const now = current.map((r) => text(r, cols)).sort();
   texts.sort();
   return now.every((t, i) => t === texts[i]);
+}
+
+/**
+ * The after-image of an insert that met no existing row in its scope, as the journal keeps it: not
+ * the rows (an import would journal every event's JSON again) but how many, on which columns, and
+ * a SHA-256 over their cells compared loosely (as holdsGivenRows does), in any order. Undo reads
+ * the scope and checks the rows there still add up to it.
+ */
+export interface GivenDigest {
+  readonly rows: number;
+  readonly columns: readonly string[];
+  readonly sha256: string;
+  /** Rows in each piece of the scope (splitScope), for scripts that guard each piece's count. */
+  readonly pieces: readonly number[];
+}
+
+function digestOf(texts: string[]): string {
+  texts.sort();
+  const h = createHash('sha256');
+  for (const t of texts) h.update(t).update('\n'); // JSON text holds no raw newline
+  return h.digest('hex');
+}
+
+/** The digest of rows as an insert gives them (values in `columns` order). */
+export function digestGiven(columns: readonly string[], values: readonly (readonly SqlValue[])[], pieces: readonly number[]): GivenDigest {
+  const texts = values.map((row) => JSON.stringify(columns.map((_c, i) => looseCell(encodeCell(row[i] ?? null)))));
+  return { rows: values.length, columns: [...columns], sha256: digestOf(texts), pieces: [...pieces] };
+}
+
+/** Do the rows read now add up to the digest (on its columns, loosely)? */
+export function holdsDigest(current: readonly JournalRow[], d: GivenDigest): boolean {
+  if (current.length !== d.rows) return false;
+  return digestOf(current.map((r) => JSON.stringify(d.columns.map((c) => looseCell(r[c]))))) === d.sha256;
 }
 
 /** An image check: exact rows, or rows as given to an insert. */

@@ -34,21 +34,34 @@ export function splitScope(scope: Scope): Scope[] {
 
 /** The distinct key tuples of some rows. */
 export function keyScope(columns: readonly string[], key: readonly string[], rows: readonly RowValues[]): Scope {
+  return keyScopeCounted(columns, key, rows).scope;
+}
+
+/** The distinct key tuples of some rows, and how many rows fall in each piece splitScope makes of them. */
+export function keyScopeCounted(columns: readonly string[], key: readonly string[], rows: readonly RowValues[]): { scope: Scope; pieces: number[] } {
   const idx = key.map((k) => {
     const i = columns.indexOf(k);
     if (i < 0) throw new RangeError(`key column ${k} is not among the inserted columns`);
     return i;
   });
-  const seen = new Set<string>();
+  const seen = new Map<unknown, number>();
   const values: SqlValue[][] = [];
+  const pieces: number[] = [];
   for (const row of rows) {
     const tuple = idx.map((i) => row[i] ?? null);
-    const t = JSON.stringify(tuple.map(jsonParam));
-    if (seen.has(t)) continue;
-    seen.add(t);
-    values.push(tuple);
+    // one text or number column (event ids): the value itself tells tuples apart
+    const single = tuple.length === 1 && (typeof tuple[0] === 'string' || typeof tuple[0] === 'number') ? tuple[0] : undefined;
+    const t = single ?? JSON.stringify(tuple.map(jsonParam));
+    let at = seen.get(typeof t === 'string' && single === undefined ? `\u0000${t}` : t);
+    if (at === undefined) {
+      at = values.length;
+      seen.set(typeof t === 'string' && single === undefined ? `\u0000${t}` : t, at);
+      values.push(tuple);
+    }
+    const piece = Math.floor(at / KEYS_PER_STATEMENT);
+    pieces[piece] = (pieces[piece] ?? 0) + 1;
   }
-  return { key, values };
+  return { scope: { key, values }, pieces };
 }
 
 /** Every row in the scope, encoded for the journal. */

@@ -9,9 +9,9 @@ import { statement } from '../store/engine/engine.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import { engineOf, type ReadStore } from '../store/open.js';
 import { readSequence, sequenceExists } from './execute-step.js';
-import { readJournal, type JournalContents, type JournalEntry } from './journal.js';
+import { readJournal, type JournalContents, type JournalEntry, type RowsEntry } from './journal.js';
 import type { Check, Plan, Step } from './plan.js';
-import { imageHolds, sameRows } from './row-codec.js';
+import { holdsDigest, imageHolds, sameRows, type JournalRow } from './row-codec.js';
 import { readScope, scopeFromJson } from './scope.js';
 
 export interface UndoPlan {
@@ -37,6 +37,11 @@ export function assertUndoable(path: string, journal: JournalContents, db: ReadS
   }
 }
 
+/** Do the rows read now hold a rows entry's after-image (its rows, or their digest)? */
+function afterHolds(now: readonly JournalRow[], e: RowsEntry): boolean {
+  return e.digest ? holdsDigest(now, e.digest) : imageHolds(now, e.after, e.given);
+}
+
 async function holds(db: ReadStore, e: JournalEntry, image: 'before' | 'after'): Promise<boolean> {
   const engine = e.database === 'state' ? db.state : db.main;
   if (e.kind === 'sequence') {
@@ -44,7 +49,7 @@ async function holds(db: ReadStore, e: JournalEntry, image: 'before' | 'after'):
     return now.last_value === e[image].last_value && now.is_called === e[image].is_called;
   }
   const now = await readScope(engine, e.table, scopeFromJson(e.scope));
-  return image === 'after' ? imageHolds(now, e.after, e.given) : sameRows(now, e.before);
+  return image === 'after' ? afterHolds(now, e) : sameRows(now, e.before);
 }
 
 /**
@@ -108,9 +113,9 @@ export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
       steps.push({ kind: 'sequence-restore', id, reason: { text: `set ${e.sequence} back (journal step ${e.step})` }, database: e.database, sequence: e.sequence, expect: e.after, value: e.before });
       continue;
     }
-    steps.push({ kind: 'restore', id, reason: { text: `restore ${e.table} as before step ${e.step}` }, database: e.database, table: e.table, scope: scopeFromJson(e.scope), expect: e.after, ...(e.given ? { expectGiven: true } : {}), rows: e.before });
+    steps.push({ kind: 'restore', id, reason: { text: `restore ${e.table} as before step ${e.step}` }, database: e.database, table: e.table, scope: scopeFromJson(e.scope), expect: e.after, ...(e.given ? { expectGiven: true } : {}), ...(e.digest ? { expectDigest: e.digest } : {}), rows: e.before });
     const t = tables.get(e.table) ?? { remove: 0, restore: 0 };
-    t.remove += e.after.length;
+    t.remove += e.digest?.rows ?? e.after.length;
     t.restore += e.before.length;
     tables.set(e.table, t);
   }
@@ -139,8 +144,8 @@ export async function planUndo(path: string, db: ReadStore): Promise<UndoPlan> {
     seen.add(key);
     const engine = e.database === 'state' ? db.state : db.main;
     const current = await readScope(engine, e.table, scopeFromJson(e.scope));
-    if (!imageHolds(current, e.after, e.given)) {
-      throw new SynapseDoctorError('PLAN_STALE', `rows of ${e.table} changed since ${path} was written (${current.length} rows now, ${e.after.length} recorded)`, {
+    if (!afterHolds(current, e)) {
+      throw new SynapseDoctorError('PLAN_STALE', `rows of ${e.table} changed since ${path} was written (${current.length} rows now, ${e.digest?.rows ?? e.after.length} recorded)`, {
         hint: 'Nothing was changed. Something wrote to these rows after the plan was applied (Synapse, or another synapse-doctor).',
       });
     }

@@ -2,7 +2,7 @@
 // compares the rows read at undo time with it on the given columns, with each engine's forms of
 // the same values (booleans as 0/1 or true/false, integers as numbers or digit strings) equal.
 import { describe, expect, it } from 'vitest';
-import { encodeRow, holdsGivenRows, imageHolds } from '../../src/plan/row-codec.js';
+import { digestGiven, encodeRow, holdsDigest, holdsGivenRows, imageHolds } from '../../src/plan/row-codec.js';
 
 const given = [encodeRow({ event_id: '$a', outlier: false, depth: 5, json: '{"x":1}' }), encodeRow({ event_id: '$b', outlier: true, depth: 6, json: '{}' })];
 
@@ -21,5 +21,27 @@ describe('after-images as given', () => {
     expect(holdsGivenRows([encodeRow({ event_id: '$a', outlier: 0, depth: 5, json: '{"x":1}' })], given)).toBe(false);
     expect(holdsGivenRows([], [])).toBe(true);
     expect(holdsGivenRows([encodeRow({ event_id: '$c' })], [])).toBe(false);
+  });
+});
+
+describe('digests of rows as given', () => {
+  const columns = ['event_id', 'outlier', 'depth', 'json'];
+  const values = [['$a', false, 5, '{"x":1}'], ['$b', true, 6, 'x'.repeat(5000)]];
+  const d = digestGiven(columns, values, [2]);
+
+  it('hold against the rows as either engine reads them back, in any order, extra columns ignored', () => {
+    expect(d.rows).toBe(2);
+    expect(JSON.stringify(d)).not.toContain('xxxx'); // the journal keeps no row text
+    const sqlite = [encodeRow({ event_id: '$b', outlier: 1, depth: 6, json: 'x'.repeat(5000), content: null }), encodeRow({ event_id: '$a', outlier: 0, depth: 5, json: '{"x":1}', content: null })];
+    const postgres = [encodeRow({ event_id: '$a', outlier: false, depth: '5', json: '{"x":1}' }), encodeRow({ event_id: '$b', outlier: true, depth: BigInt(6), json: 'x'.repeat(5000) })];
+    expect(holdsDigest(sqlite, d)).toBe(true);
+    expect(holdsDigest(postgres, d)).toBe(true);
+  });
+
+  it('do not hold once a cell changed, a row went or came', () => {
+    expect(holdsDigest([encodeRow({ event_id: '$a', outlier: 0, depth: 5, json: '{"x":1}' }), encodeRow({ event_id: '$b', outlier: 1, depth: 6, json: 'x'.repeat(4999) + 'y' })], d)).toBe(false);
+    expect(holdsDigest([encodeRow({ event_id: '$a', outlier: 0, depth: 5, json: '{"x":1}' })], d)).toBe(false);
+    expect(holdsDigest([], digestGiven(columns, [], [0]))).toBe(true);
+    expect(holdsDigest([encodeRow({ event_id: '$c' })], digestGiven(columns, [], [0]))).toBe(false);
   });
 });

@@ -39,7 +39,9 @@ const CAPABILITIES: EngineCapabilities = Object.freeze({
 
 function bind(params: readonly SqlValue[] | undefined): unknown[] {
   if (!params) return [];
-  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  // copied only when a boolean must become 0/1 (bulk inserts bind millions of rows)
+  for (let i = 0; i < params.length; i++) if (typeof params[i] === 'boolean') return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  return params as unknown[];
 }
 
 export class SqliteEngine implements Engine {
@@ -212,7 +214,7 @@ export class SqliteEngine implements Engine {
       const marks = columns.map((_c, i) => expressions?.[i] ?? '?').join(', ');
       const stmt = this.prepare(`INSERT INTO ${quoteIdent(table)} (${cols}) VALUES (${marks})`);
       const insertAll = this.handle.transaction((all: readonly (readonly SqlValue[])[]) => {
-        for (const row of all) stmt.run(...bind(row));
+        for (const row of all) stmt.run(bind(row));
       });
       // Inside our own transaction better-sqlite3 nests with a savepoint; outside it makes one.
       insertAll(rows);
