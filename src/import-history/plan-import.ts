@@ -51,7 +51,9 @@ import {
   type SourceEvent,
 } from '../store/readers/history.js';
 import { countStateGroupRows, maxStateGroupId, sequencePosition, stateGroupIdPosition } from '../store/readers/room-dag.js';
-import { acceptedEventRows, threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
+import { threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
+import { startScan } from './scan-feed.js';
+import { COUNTED, type ScanResult } from './scan-events.js';
 import { SlicePipeline } from './slice-pipeline.js';
 import type { SliceRequest, SliceRows } from './slice-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
@@ -138,6 +140,9 @@ class Column<T extends Float64Array | Uint16Array | Uint8Array> {
   get(i: number): number {
     return this.data[i]!;
   }
+  set(i: number, v: number): void {
+    this.data[i] = v;
+  }
 }
 const f64 = (): Column<Float64Array> => new Column((n) => new Float64Array(n));
 const u16 = (): Column<Uint16Array> => new Column((n) => new Uint16Array(n));
@@ -147,9 +152,6 @@ const REJECTED = 2;
 const STATE = 4;
 /** The target holds it as an outlier, the source in its timeline: de-outliered, no new rows but its state. */
 const DE_OUTLIER = 8;
-
-/** Tables whose rows per event depend on its JSON (accepted-event-rows.ts, and event_auth for state events). */
-const COUNTED = ['event_auth', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_search'] as const;
 
 /**
  * What planning keeps of each source event the import writes: its ordering key (depth, source
@@ -169,14 +171,21 @@ class ImportIndex {
   get length(): number {
     return this.depth.length;
   }
-  add(e: SourceEvent, flags: number, counts: Readonly<Record<string, number>>): number {
+  /** Its row counts are 0 until setCounts. */
+  add(e: SourceEvent, flags: number): number {
     const i = this.length;
     this.depth.push(e.depth);
     this.sourceOrdering.push(e.stream_ordering);
     this.stateGroup.push(e.state_group ?? Number.NaN);
     this.flags.push(flags);
-    for (const t of COUNTED) this.counts.get(t)!.push(Math.min(counts[t] ?? 0, 0xffff));
+    for (const t of COUNTED) this.counts.get(t)!.push(0);
     return i;
+  }
+  /** The counts of what a scan found (scan-events.ts: COUNTED.length counts per event, at its places). */
+  setCounts(scan: ScanResult): void {
+    for (let k = 0; k < scan.at.length; k++) {
+      COUNTED.forEach((t, c) => this.counts.get(t)!.set(scan.at[k]!, scan.counts[k * COUNTED.length + c]!));
+    }
   }
   group(i: number): number | null {
     const g = this.stateGroup.get(i);
@@ -190,26 +199,6 @@ class ImportIndex {
     const idx = new Uint32Array(this.length);
     for (let i = 0; i < idx.length; i++) idx[i] = i;
     return idx.sort((a, b) => this.depth.get(a) - this.depth.get(b) || this.sourceOrdering.get(a) - this.sourceOrdering.get(b));
-  }
-}
-
-/** The last timeline events seen while reading the source in stream order: most prev events are among them. */
-class RecentIds {
-  private readonly ring: (string | undefined)[];
-  private readonly set = new Set<string>();
-  private at = 0;
-  constructor(size: number) {
-    this.ring = new Array<string | undefined>(size);
-  }
-  add(id: string): void {
-    const old = this.ring[this.at];
-    if (old !== undefined) this.set.delete(old);
-    this.ring[this.at] = id;
-    this.set.add(id);
-    this.at = (this.at + 1) % this.ring.length;
-  }
-  has(id: string): boolean {
-    return this.set.has(id);
   }
 }
 
@@ -227,15 +216,6 @@ const COLUMNS: Readonly<Record<string, readonly string[]>> = {
   event_to_state_groups: ['event_id', 'state_group'],
   ex_outlier_stream: ['event_stream_ordering', 'event_id', 'state_group', 'instance_name'],
 };
-
-/** How many rows of each accepted-only table an event gets. */
-function rowCounts(pdu: Pdu, roomId: string): Record<string, number> {
-  const rows = acceptedEventRows({ pdu, roomId, streamOrdering: 0, receivedTs: 0 });
-  const counts: Record<string, number> = {};
-  for (const [table] of rows.tables) counts[table] = (counts[table] ?? 0) + 1;
-  if (rows.search) counts.event_search = 1;
-  return counts;
-}
 
 /**
  * One slice: a run of ranks in import order, [start, end). Its members and orderings are worked out
@@ -294,8 +274,6 @@ function sliceRequest(
 
 const REASON: Reason = { text: 'history the target lacks, stored as Synapse stores backfilled events (events.py _persist_events_txn, backfilled)' };
 
-/** Timeline events seen last, kept to tell most prev events present without asking the database. */
-const RECENT_WINDOW = 20_000;
 /** Events whose rows are made and held in memory at a time (a transaction holds one or more slices). */
 const SLICE = 5000;
 /** Events on both sides compared (their JSON) at a time. */
@@ -343,7 +321,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const have = await roomEventIndex(target.main, roomId);
   const index = new ImportIndex();
   const conflicts: { event_id: string; why: string }[] = [];
-  const recent = new RecentIds(RECENT_WINDOW);
+  const scan = startScan(roomId, rules.id, request.workers !== false);
   /** Prev events of imported timeline events not seen among the recent ones: resolved against both databases at the end. */
   const prevCandidates = new Set<string>();
   const threads = new Map<string, ThreadBest>();
@@ -366,9 +344,6 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     const best: ThreadBest = { pdu, depth, tier, ordering };
     if (laterThreadBest(best, threads.get(t.threadId))) threads.set(t.threadId, best);
   };
-  const timelinePrevs = (pdu: Pdu | undefined): void => {
-    for (const p of pdu?.prev_events ?? []) if (!recent.has(p)) prevCandidates.add(p);
-  };
 
   // Events on both sides: compared in chunks (JSON from both), then de-outliered unless they conflict.
   let shared: SourceEvent[] = [];
@@ -387,10 +362,11 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       // a de-outliered event is persisted again with a backfill ordering, which its thread sees
       if (pdu && e.json.includes('m.thread')) threadOf(pdu, e.depth, t.outlier ? 0 : 1, t.outlier ? e.stream_ordering : t.stream_ordering);
       if (t.outlier && accepted) {
-        const i = index.add(e, DE_OUTLIER, {});
+        const i = index.add(e, DE_OUTLIER);
         index.deOutlierIds.set(i, e.event_id);
         mark(e);
-        timelinePrevs(pdu);
+        // the scan has passed it: its prev events are asked of both databases at the end
+        for (const p of pdu?.prev_events ?? []) prevCandidates.add(p);
       }
     }
     shared = [];
@@ -403,29 +379,23 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     const t = have.get(e.event_id);
     if (t) {
       alreadyPresent++;
-      if (!t.outlier) recent.add(e.event_id);
+      scan.present(e.event_id, !t.outlier);
       shared.push(e);
       if (shared.length >= SHARED_CHUNK) await flushShared();
       continue;
     }
-    const parsed = parseStoredEvent(e.json, rules, e.event_id)?.pdu;
-    const pdu = e.rejection === null ? parsed : undefined;
-    const counts = pdu ? rowCounts(pdu, roomId) : {};
-    if (e.state_key !== null) counts.event_auth = new Set(parsed?.auth_events ?? []).size;
-    index.add(e, (e.outlier ? OUTLIER : 0) | (e.rejection !== null ? REJECTED : 0) | (e.state_key !== null ? STATE : 0), counts);
+    const at = index.add(e, (e.outlier ? OUTLIER : 0) | (e.rejection !== null ? REJECTED : 0) | (e.state_key !== null ? STATE : 0));
+    scan.missing({ at, eventId: e.event_id, json: e.json, outlier: e.outlier, rejected: e.rejection !== null, state: e.state_key !== null });
     missingCount++;
     if (e.outlier) missingOutliers++;
     if (e.state_key !== null) stateEventsImported = true;
     mark(e);
-    if (!e.outlier) {
-      if (pdu) {
-        timelinePrevs(pdu);
-        if (e.json.includes('m.thread')) threadOf(pdu, e.depth, 0, e.stream_ordering);
-      }
-      recent.add(e.event_id);
-    }
   }
   await flushShared();
+  const scanned = await scan.finish();
+  index.setCounts(scanned);
+  for (const p of scanned.prevCandidates) prevCandidates.add(p);
+  for (const { at, pdu } of scanned.threads) threadOf(pdu, index.depth.get(at), 0, index.sourceOrdering.get(at));
   const deOutliered = index.deOutlierIds.size;
 
   // Orderings: all of them below the target's lowest, older lower.

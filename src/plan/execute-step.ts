@@ -57,7 +57,7 @@ async function runInsert(tx: WriteSession, step: InsertStep, sink: StepSink): Pr
       const scope: Scope = { where: statement('docid > ? AND docid <= ?', [from, to]) };
       if (to - from === batch.length && !step.expressions) {
         // each row got the next docid: the range holds exactly the rows given
-        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after: [], given: true, digest: digestGiven(step.columns, batch, [batch.length]) });
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after: [], given: true, digest: digestGiven(step.columns, step.key, batch, [batch.length]) });
       } else {
         sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after: await readScope(tx, step.table, scope) });
       }
@@ -70,7 +70,7 @@ async function runInsert(tx: WriteSession, step: InsertStep, sink: StepSink): Pr
       if (before.length === 0 && !step.expressions) {
         // Nothing else is in the scope (a unique key, or no row had these keys before): the
         // after-image is the rows as given (reading them back costs as much as writing them).
-        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after: [], given: true, digest: digestGiven(step.columns, batch, pieces) });
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after: [], given: true, digest: digestGiven(step.columns, step.key, batch, pieces) });
       } else {
         const after = await readScope(tx, step.table, scope);
         sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after });

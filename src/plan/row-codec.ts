@@ -124,28 +124,105 @@ export function holdsGivenRows(current: readonly JournalRow[], given: readonly J
 export interface GivenDigest {
   readonly rows: number;
   readonly columns: readonly string[];
+  /** The columns the rows are sorted by before hashing (the step's key). */
+  readonly key: readonly string[];
   readonly sha256: string;
   /** Rows in each piece of the scope (splitScope), for scripts that guard each piece's count. */
   readonly pieces: readonly number[];
 }
 
-function digestOf(texts: string[]): string {
-  texts.sort();
-  const h = createHash('sha256');
-  for (const t of texts) h.update(t).update('\n'); // JSON text holds no raw newline
-  return h.digest('hex');
+/** A cell as the digest reads it (kinds as looseCell tells them apart): numbers as numbers, the rest as text. */
+const NULL = 0;
+const NUMBER = 1;
+const TEXT = 2;
+const OTHER = 3;
+
+function digestCell(v: JsonCell | SqlValue | undefined, kinds: Uint8Array, nums: Float64Array, k: number): string | undefined {
+  if (v === null || v === undefined) {
+    kinds[k] = NULL;
+    return undefined;
+  }
+  if (typeof v === 'number' || typeof v === 'boolean') {
+    kinds[k] = NUMBER;
+    nums[k] = Number(v);
+    return undefined;
+  }
+  // integers whatever their form (a number, digits, a big integer): one number when it is exact
+  let int: bigint | undefined;
+  if (typeof v === 'bigint') int = v;
+  else if (typeof v === 'string') int = /^-?\d+$/.test(v) ? BigInt(v) : undefined;
+  else if (!(v instanceof Uint8Array) && '$int' in v) int = BigInt(v.$int);
+  if (int !== undefined && Number.isSafeInteger(Number(int))) {
+    kinds[k] = NUMBER;
+    nums[k] = Number(int);
+    return undefined;
+  }
+  const text = int !== undefined ? `i${int}` : typeof v === 'string' ? v : looseCell(v instanceof Uint8Array ? encodeCell(v) : (v as JsonCell));
+  kinds[k] = int !== undefined || typeof v !== 'string' ? OTHER : TEXT;
+  nums[k] = text.length;
+  return text;
 }
 
-/** The digest of rows as an insert gives them (values in `columns` order). */
-export function digestGiven(columns: readonly string[], values: readonly (readonly SqlValue[])[], pieces: readonly number[]): GivenDigest {
-  const texts = values.map((row) => JSON.stringify(columns.map((_c, i) => looseCell(encodeCell(row[i] ?? null)))));
-  return { rows: values.length, columns: [...columns], sha256: digestOf(texts), pieces: [...pieces] };
+/**
+ * SHA-256 over rows (each its cells, in `columns` order) sorted by their key cells, then by all of
+ * them: the numbers and kinds of every cell, and the texts in order. Event JSON is hashed once, not
+ * escaped, copied or sorted (the digest reads every imported event).
+ */
+function digestOf(cellsOf: (i: number) => readonly (JsonCell | SqlValue | undefined)[], n: number, width: number, keyAt: readonly number[]): string {
+  const kinds = new Uint8Array(n * width);
+  const nums = new Float64Array(n * width);
+  const texts: (string | undefined)[] = new Array<string | undefined>(n * width);
+  for (let i = 0; i < n; i++) {
+    const cells = cellsOf(i);
+    for (let c = 0; c < width; c++) texts[i * width + c] = digestCell(cells[c], kinds, nums, i * width + c);
+  }
+  const cmpCell = (a: number, b: number): number => {
+    if (kinds[a] !== kinds[b]) return kinds[a]! - kinds[b]!;
+    if (kinds[a] === NUMBER) return nums[a]! - nums[b]!;
+    const x = texts[a] ?? '';
+    const y = texts[b] ?? '';
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  const order = Array.from({ length: n }, (_x, i) => i);
+  order.sort((a, b) => {
+    for (const c of keyAt) {
+      const d = cmpCell(a * width + c, b * width + c);
+      if (d !== 0) return d;
+    }
+    for (let c = 0; c < width; c++) {
+      const d = cmpCell(a * width + c, b * width + c);
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
+  const sortedKinds = new Uint8Array(n * width);
+  const sortedNums = new Float64Array(n * width);
+  const sortedTexts: string[] = [];
+  let k = 0;
+  for (const i of order) {
+    for (let c = 0; c < width; c++, k++) {
+      sortedKinds[k] = kinds[i * width + c]!;
+      sortedNums[k] = nums[i * width + c]!;
+      const t = texts[i * width + c];
+      if (t !== undefined) sortedTexts.push(t);
+    }
+  }
+  // the lengths are among the numbers: the texts joined are unambiguous (one update: each is costly)
+  return createHash('sha256').update(sortedTexts.join('')).update(sortedKinds).update(new Uint8Array(sortedNums.buffer)).digest('hex');
+}
+
+/** The digest of rows as an insert gives them (values in `columns` order, `key` among them). */
+export function digestGiven(columns: readonly string[], key: readonly string[], values: readonly (readonly SqlValue[])[], pieces: readonly number[]): GivenDigest {
+  const keyAt = key.map((k) => columns.indexOf(k)).filter((i) => i >= 0);
+  const sha256 = digestOf((i) => values[i]!, values.length, columns.length, keyAt);
+  return { rows: values.length, columns: [...columns], key: keyAt.map((i) => columns[i]!), sha256, pieces: [...pieces] };
 }
 
 /** Do the rows read now add up to the digest (on its columns, loosely)? */
 export function holdsDigest(current: readonly JournalRow[], d: GivenDigest): boolean {
   if (current.length !== d.rows) return false;
-  return digestOf(current.map((r) => JSON.stringify(d.columns.map((c) => looseCell(r[c]))))) === d.sha256;
+  const keyAt = d.key.map((k) => d.columns.indexOf(k));
+  return digestOf((i) => d.columns.map((c) => current[i]![c]), current.length, d.columns.length, keyAt) === d.sha256;
 }
 
 /** An image check: exact rows, or rows as given to an insert. */

@@ -1,0 +1,124 @@
+/**
+ * What planning an import needs from the JSON of the source's events: how many rows of each
+ * derived table each missing event gets, the prev events that the last timeline events seen do
+ * not resolve (checked against both databases at the end), and the events that move a thread.
+ * Fed in the source's stream order; runs here or in the import's worker thread (import-worker.ts),
+ * so that parsing overlaps reading.
+ */
+import { parseStoredEvent, type Pdu } from '../matrix/pdu.js';
+import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
+import { acceptedEventRows } from '../store/writers/accepted-event-rows.js';
+
+/** Tables whose rows per event depend on its JSON (accepted-event-rows.ts, and event_auth for state events). */
+export const COUNTED = ['event_auth', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_search'] as const;
+
+/** A source event the target lacks. */
+export interface MissingEvent {
+  /** Its place in the planner's index. */
+  readonly at: number;
+  readonly eventId: string;
+  readonly json: string;
+  readonly outlier: boolean;
+  readonly rejected: boolean;
+  readonly state: boolean;
+}
+
+export interface ScanResult {
+  /** Per missing event, in the order given: COUNTED.length counts. */
+  readonly counts: Uint16Array;
+  /** The index places of the missing events, in the order given. */
+  readonly at: Uint32Array;
+  readonly prevCandidates: string[];
+  /** Missing timeline events in an `m.thread` relation. */
+  readonly threads: { readonly at: number; readonly pdu: Pdu }[];
+}
+
+/** The last timeline events seen while reading the source in stream order: most prev events are among them. */
+class RecentIds {
+  private readonly ring: (string | undefined)[];
+  private readonly set = new Set<string>();
+  private at = 0;
+  constructor(size: number) {
+    this.ring = new Array<string | undefined>(size);
+  }
+  add(id: string): void {
+    const old = this.ring[this.at];
+    if (old !== undefined) this.set.delete(old);
+    this.ring[this.at] = id;
+    this.set.add(id);
+    this.at = (this.at + 1) % this.ring.length;
+  }
+  has(id: string): boolean {
+    return this.set.has(id);
+  }
+}
+
+/** Timeline events seen last, kept to tell most prev events present without asking the database. */
+const RECENT_WINDOW = 20_000;
+
+/** How many rows of each accepted-only table an event gets. */
+function rowCounts(pdu: Pdu, roomId: string): Record<string, number> {
+  const rows = acceptedEventRows({ pdu, roomId, streamOrdering: 0, receivedTs: 0 });
+  const counts: Record<string, number> = {};
+  for (const [table] of rows.tables) counts[table] = (counts[table] ?? 0) + 1;
+  if (rows.search) counts.event_search = 1;
+  return counts;
+}
+
+class Growing {
+  data: Uint32Array | Uint16Array;
+  length = 0;
+  constructor(private readonly make: (n: number) => Uint32Array | Uint16Array) {
+    this.data = make(4096);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = this.make(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+export class EventScanner {
+  private readonly rules: RoomVersionRules;
+  private readonly recent = new RecentIds(RECENT_WINDOW);
+  private readonly counts = new Growing((n) => new Uint16Array(n));
+  private readonly at = new Growing((n) => new Uint32Array(n));
+  private readonly candidates = new Set<string>();
+  private readonly threads: { at: number; pdu: Pdu }[] = [];
+
+  constructor(private readonly roomId: string, roomVersion: string) {
+    this.rules = roomVersionRules(roomVersion);
+  }
+
+  /** An event the target holds too (compared elsewhere): only whether it resolves prev events. */
+  present(eventId: string, timeline: boolean): void {
+    if (timeline) this.recent.add(eventId);
+  }
+
+  missing(e: MissingEvent): void {
+    const parsed = parseStoredEvent(e.json, this.rules, e.eventId)?.pdu;
+    const pdu = e.rejected ? undefined : parsed;
+    const counts: Record<string, number> = pdu ? rowCounts(pdu, this.roomId) : {};
+    if (e.state) counts.event_auth = new Set(parsed?.auth_events ?? []).size;
+    for (const t of COUNTED) this.counts.push(Math.min(counts[t] ?? 0, 0xffff));
+    this.at.push(e.at);
+    if (e.outlier) return;
+    if (pdu) {
+      for (const p of pdu.prev_events) if (!this.recent.has(p)) this.candidates.add(p);
+      if (e.json.includes('m.thread')) this.threads.push({ at: e.at, pdu });
+    }
+    this.recent.add(e.eventId);
+  }
+
+  result(): ScanResult {
+    return {
+      counts: this.counts.data.slice(0, this.counts.length) as Uint16Array,
+      at: this.at.data.slice(0, this.at.length) as Uint32Array,
+      prevCandidates: [...this.candidates],
+      threads: this.threads,
+    };
+  }
+}
