@@ -8,7 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SynapseDoctorError } from '../errors.js';
 import { openDatabase, type SynapseDatabase } from '../store/open.js';
-import { EventScanner, type MissingEvent } from './scan-events.js';
+import { iterateSourceEventJson } from '../store/readers/history.js';
+import { EventScanner, type ScanResult, type ScannedEvent } from './scan-events.js';
 import { makeSliceRows, type SliceRequest } from './slice-rows.js';
 
 export interface ImportWorkerData {
@@ -16,17 +17,14 @@ export interface ImportWorkerData {
   readonly db?: string;
 }
 
-/** An event the target holds too: its id, and whether the target has it in its timeline. */
-export interface PresentEvent {
-  readonly present: string;
-  readonly timeline: boolean;
-}
-
 export type ImportWorkerMessage =
   | { readonly id: number; readonly kind: 'slice'; readonly req: SliceRequest }
-  | { readonly kind: 'scan-begin'; readonly roomId: string; readonly roomVersion: string }
-  | { readonly kind: 'scan'; readonly events: readonly (MissingEvent | PresentEvent)[] }
-  | { readonly id: number; readonly kind: 'scan-end' };
+  /** Planning's JSON pass, fed by the main thread (a PostgreSQL source)… */
+  | { readonly kind: 'scan-begin'; readonly roomId: string; readonly roomVersion: string; readonly targetOutliers: readonly string[] }
+  | { readonly kind: 'scan'; readonly events: readonly ScannedEvent[] }
+  | { readonly id: number; readonly kind: 'scan-end' }
+  /** …or read here (an SQLite source). */
+  | { readonly id: number; readonly kind: 'scan-source'; readonly roomId: string; readonly roomVersion: string; readonly targetOutliers: readonly string[] };
 
 export type ImportWorkerReply =
   | { readonly id: number; readonly value: unknown }
@@ -49,29 +47,43 @@ function reply(id: number, run: () => Promise<{ value: unknown; transfer?: Array
   );
 }
 
+function openSource(): Promise<SynapseDatabase> {
+  if (!db) return Promise.reject(new SynapseDoctorError('INTERNAL', 'this worker has no source to read'));
+  store ??= openDatabase({ db });
+  return store;
+}
+
+function transferable(r: ScanResult): { value: ScanResult; transfer: ArrayBuffer[] } {
+  return { value: r, transfer: [r.counts.buffer as ArrayBuffer, r.candidateOrdinals.buffer as ArrayBuffer] };
+}
+
 port.on('message', (m: ImportWorkerMessage) => {
   queue = queue.then(async () => {
     switch (m.kind) {
       case 'scan-begin':
-        scanner = new EventScanner(m.roomId, m.roomVersion);
+        scanner = new EventScanner(m.roomId, m.roomVersion, new Set(m.targetOutliers));
         return;
       case 'scan':
-        for (const e of m.events) {
-          if ('present' in e) scanner!.present(e.present, e.timeline);
-          else scanner!.missing(e);
-        }
+        for (const e of m.events) scanner!.event(e);
         return;
       case 'scan-end':
         return reply(m.id, async () => {
           const r = scanner!.result();
           scanner = undefined;
-          return { value: r, transfer: [r.counts.buffer as ArrayBuffer, r.at.buffer as ArrayBuffer] };
+          return transferable(r);
+        });
+      case 'scan-source':
+        return reply(m.id, async () => {
+          const source = await openSource();
+          const sc = new EventScanner(m.roomId, m.roomVersion, new Set(m.targetOutliers));
+          for await (const e of iterateSourceEventJson(source.main, source.schema.capabilities, m.roomId)) {
+            sc.event({ eventId: e.event_id, json: e.json, outlier: e.outlier, rejected: e.rejected, state: e.state });
+          }
+          return transferable(sc.result());
         });
       case 'slice':
         return reply(m.id, async () => {
-          if (!db) throw new SynapseDoctorError('INTERNAL', 'this worker has no source to read');
-          store ??= openDatabase({ db });
-          return { value: await makeSliceRows(await store, m.req) };
+          return { value: await makeSliceRows(await openSource(), m.req) };
         });
     }
   });

@@ -53,7 +53,7 @@ import {
 import { countStateGroupRows, maxStateGroupId, sequencePosition, stateGroupIdPosition } from '../store/readers/room-dag.js';
 import { threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
 import { startScan } from './scan-feed.js';
-import { COUNTED, type ScanResult } from './scan-events.js';
+import { COUNTED } from './scan-events.js';
 import { SlicePipeline } from './slice-pipeline.js';
 import type { SliceRequest, SliceRows } from './slice-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
@@ -123,7 +123,7 @@ function conflictBetween(a: string, b: string, rules: RoomVersionRules): string 
 }
 
 /** Numbers kept per source event while planning: typed arrays that grow, never one object per event. */
-class Column<T extends Float64Array | Uint16Array | Uint8Array> {
+class Column<T extends Float64Array | Int32Array | Uint16Array | Uint8Array> {
   private data: T;
   length = 0;
   constructor(private readonly make: (n: number) => T) {
@@ -181,11 +181,9 @@ class ImportIndex {
     for (const t of COUNTED) this.counts.get(t)!.push(0);
     return i;
   }
-  /** The counts of what a scan found (scan-events.ts: COUNTED.length counts per event, at its places). */
-  setCounts(scan: ScanResult): void {
-    for (let k = 0; k < scan.at.length; k++) {
-      COUNTED.forEach((t, c) => this.counts.get(t)!.set(scan.at[k]!, scan.counts[k * COUNTED.length + c]!));
-    }
+  /** Its row counts as the scan found them (scan-events.ts: COUNTED.length counts from `offset`). */
+  setCounts(i: number, counts: Uint16Array, offset: number): void {
+    COUNTED.forEach((t, c) => this.counts.get(t)!.set(i, counts[offset + c]!));
   }
   group(i: number): number | null {
     const g = this.stateGroup.get(i);
@@ -321,7 +319,6 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const have = await roomEventIndex(target.main, roomId);
   const index = new ImportIndex();
   const conflicts: { event_id: string; why: string }[] = [];
-  const scan = startScan(roomId, rules.id, request.workers !== false);
   /** Prev events of imported timeline events not seen among the recent ones: resolved against both databases at the end. */
   const prevCandidates = new Set<string>();
   const threads = new Map<string, ThreadBest>();
@@ -345,47 +342,56 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     if (laterThreadBest(best, threads.get(t.threadId))) threads.set(t.threadId, best);
   };
 
+  // The JSON pass (row counts, prev events, threads) runs beside this one, in a worker when it can.
+  const targetOutliers = new Set<string>();
+  for (const [id, t] of have) if (t.outlier) targetOutliers.add(id);
+  const scan = startScan(source, roomId, rules.id, targetOutliers, request.workers !== false);
+  /** Per source event, by its place in the stream order: its place in the index, or -1. */
+  const placeOf = new Column((n) => new Int32Array(n));
+
   // Events on both sides: compared in chunks (JSON from both), then de-outliered unless they conflict.
-  let shared: SourceEvent[] = [];
+  let shared: { e: SourceEvent; ordinal: number }[] = [];
   const flushShared = async (): Promise<void> => {
     if (shared.length === 0) return;
-    const theirs = await eventJsonByIds(target.main, shared.map((e) => e.event_id));
-    for (const e of shared) {
-      const why = conflictBetween(e.json, theirs.get(e.event_id) ?? '', rules);
+    const ids = shared.map((x) => x.e.event_id);
+    const theirs = await eventJsonByIds(target.main, ids);
+    const ours = scan.readsSource ? await eventJsonByIds(source.main, ids) : undefined;
+    for (const { e, ordinal } of shared) {
+      const json = ours ? (ours.get(e.event_id) ?? '') : e.json;
+      const why = conflictBetween(json, theirs.get(e.event_id) ?? '', rules);
       if (why) {
         conflicts.push({ event_id: e.event_id, why });
         continue;
       }
       const t = have.get(e.event_id)!;
       const accepted = !e.outlier && e.rejection === null;
-      const pdu = accepted ? parseStoredEvent(e.json, rules, e.event_id)?.pdu : undefined;
+      const pdu = accepted && json.includes('m.thread') ? parseStoredEvent(json, rules, e.event_id)?.pdu : undefined;
       // a de-outliered event is persisted again with a backfill ordering, which its thread sees
-      if (pdu && e.json.includes('m.thread')) threadOf(pdu, e.depth, t.outlier ? 0 : 1, t.outlier ? e.stream_ordering : t.stream_ordering);
+      if (pdu) threadOf(pdu, e.depth, t.outlier ? 0 : 1, t.outlier ? e.stream_ordering : t.stream_ordering);
       if (t.outlier && accepted) {
         const i = index.add(e, DE_OUTLIER);
         index.deOutlierIds.set(i, e.event_id);
+        placeOf.set(ordinal, i);
         mark(e);
-        // the scan has passed it: its prev events are asked of both databases at the end
-        for (const p of pdu?.prev_events ?? []) prevCandidates.add(p);
       }
     }
     shared = [];
   };
 
-  for await (const e of iterateSourceEvents(source.main, source.schema.capabilities, roomId)) {
-    sourceCount++;
+  for await (const e of iterateSourceEvents(source.main, source.schema.capabilities, roomId, !scan.readsSource)) {
+    const ordinal = sourceCount++;
+    placeOf.push(-1);
+    if (!scan.readsSource) scan.event({ eventId: e.event_id, json: e.json, outlier: e.outlier, rejected: e.rejection !== null, state: e.state_key !== null });
     const accepted = !e.outlier && e.rejection === null;
     if (accepted && e.depth < minTimelineDepth) minTimelineDepth = e.depth;
     const t = have.get(e.event_id);
     if (t) {
       alreadyPresent++;
-      scan.present(e.event_id, !t.outlier);
-      shared.push(e);
+      shared.push({ e, ordinal });
       if (shared.length >= SHARED_CHUNK) await flushShared();
       continue;
     }
-    const at = index.add(e, (e.outlier ? OUTLIER : 0) | (e.rejection !== null ? REJECTED : 0) | (e.state_key !== null ? STATE : 0));
-    scan.missing({ at, eventId: e.event_id, json: e.json, outlier: e.outlier, rejected: e.rejection !== null, state: e.state_key !== null });
+    placeOf.set(ordinal, index.add(e, (e.outlier ? OUTLIER : 0) | (e.rejection !== null ? REJECTED : 0) | (e.state_key !== null ? STATE : 0)));
     missingCount++;
     if (e.outlier) missingOutliers++;
     if (e.state_key !== null) stateEventsImported = true;
@@ -393,9 +399,19 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   }
   await flushShared();
   const scanned = await scan.finish();
-  index.setCounts(scanned);
-  for (const p of scanned.prevCandidates) prevCandidates.add(p);
-  for (const { at, pdu } of scanned.threads) threadOf(pdu, index.depth.get(at), 0, index.sourceOrdering.get(at));
+  if (scanned.counts.length !== sourceCount * COUNTED.length) {
+    throw new SynapseDoctorError('PLAN_STALE', `the source's room ${roomId} changed while the plan was made; make the plan again`);
+  }
+  // What the scan found, for the events the import writes (missing ones, de-outliered ones)
+  for (let k = 0; k < sourceCount; k++) {
+    const at = placeOf.get(k);
+    if (at >= 0) index.setCounts(at, scanned.counts, k * COUNTED.length);
+  }
+  for (let j = 0; j < scanned.candidateIds.length; j++) if (placeOf.get(scanned.candidateOrdinals[j]!) >= 0) prevCandidates.add(scanned.candidateIds[j]!);
+  for (const { ordinal, pdu } of scanned.threads) {
+    const at = placeOf.get(ordinal);
+    if (at >= 0 && !index.has(at, DE_OUTLIER)) threadOf(pdu, index.depth.get(at), 0, index.sourceOrdering.get(at));
+  }
   const deOutliered = index.deOutlierIds.size;
 
   // Orderings: all of them below the target's lowest, older lower.

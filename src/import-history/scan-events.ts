@@ -12,10 +12,8 @@ import { acceptedEventRows } from '../store/writers/accepted-event-rows.js';
 /** Tables whose rows per event depend on its JSON (accepted-event-rows.ts, and event_auth for state events). */
 export const COUNTED = ['event_auth', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_search'] as const;
 
-/** A source event the target lacks. */
-export interface MissingEvent {
-  /** Its place in the planner's index. */
-  readonly at: number;
+/** A source event, in the source's stream order. */
+export interface ScannedEvent {
   readonly eventId: string;
   readonly json: string;
   readonly outlier: boolean;
@@ -23,14 +21,15 @@ export interface MissingEvent {
   readonly state: boolean;
 }
 
+/** Every source event is numbered by its place in the stream order (its ordinal). */
 export interface ScanResult {
-  /** Per missing event, in the order given: COUNTED.length counts. */
+  /** Per event: COUNTED.length counts. */
   readonly counts: Uint16Array;
-  /** The index places of the missing events, in the order given. */
-  readonly at: Uint32Array;
-  readonly prevCandidates: string[];
-  /** Missing timeline events in an `m.thread` relation. */
-  readonly threads: { readonly at: number; readonly pdu: Pdu }[];
+  /** Prev events of timeline events that the recent ones did not resolve: the citing event's ordinal, and the id. */
+  readonly candidateOrdinals: Uint32Array;
+  readonly candidateIds: string[];
+  /** Accepted timeline events in an `m.thread` relation. */
+  readonly threads: { readonly ordinal: number; readonly pdu: Pdu }[];
 }
 
 /** The last timeline events seen while reading the source in stream order: most prev events are among them. */
@@ -81,34 +80,39 @@ class Growing {
   }
 }
 
+/**
+ * `targetOutliers`: the events the target holds as outliers. A source timeline event among them
+ * does not count as resolving a prev event (it may stay an outlier: a conflict, or rejected), so
+ * those prev events are asked of both databases at the end like any other candidate.
+ */
 export class EventScanner {
   private readonly rules: RoomVersionRules;
   private readonly recent = new RecentIds(RECENT_WINDOW);
   private readonly counts = new Growing((n) => new Uint16Array(n));
-  private readonly at = new Growing((n) => new Uint32Array(n));
-  private readonly candidates = new Set<string>();
-  private readonly threads: { at: number; pdu: Pdu }[] = [];
+  private readonly candidateOrdinals = new Growing((n) => new Uint32Array(n));
+  private readonly candidateIds: string[] = [];
+  private readonly threads: { ordinal: number; pdu: Pdu }[] = [];
+  private ordinal = 0;
 
-  constructor(private readonly roomId: string, roomVersion: string) {
+  constructor(private readonly roomId: string, roomVersion: string, private readonly targetOutliers: ReadonlySet<string>) {
     this.rules = roomVersionRules(roomVersion);
   }
 
-  /** An event the target holds too (compared elsewhere): only whether it resolves prev events. */
-  present(eventId: string, timeline: boolean): void {
-    if (timeline) this.recent.add(eventId);
-  }
-
-  missing(e: MissingEvent): void {
+  event(e: ScannedEvent): void {
+    const ordinal = this.ordinal++;
     const parsed = parseStoredEvent(e.json, this.rules, e.eventId)?.pdu;
     const pdu = e.rejected ? undefined : parsed;
     const counts: Record<string, number> = pdu ? rowCounts(pdu, this.roomId) : {};
     if (e.state) counts.event_auth = new Set(parsed?.auth_events ?? []).size;
     for (const t of COUNTED) this.counts.push(Math.min(counts[t] ?? 0, 0xffff));
-    this.at.push(e.at);
     if (e.outlier) return;
     if (pdu) {
-      for (const p of pdu.prev_events) if (!this.recent.has(p)) this.candidates.add(p);
-      if (e.json.includes('m.thread')) this.threads.push({ at: e.at, pdu });
+      for (const p of new Set(pdu.prev_events)) {
+        if (this.recent.has(p) && !this.targetOutliers.has(p)) continue;
+        this.candidateOrdinals.push(ordinal);
+        this.candidateIds.push(p);
+      }
+      if (e.json.includes('m.thread')) this.threads.push({ ordinal, pdu });
     }
     this.recent.add(e.eventId);
   }
@@ -116,8 +120,8 @@ export class EventScanner {
   result(): ScanResult {
     return {
       counts: this.counts.data.slice(0, this.counts.length) as Uint16Array,
-      at: this.at.data.slice(0, this.at.length) as Uint32Array,
-      prevCandidates: [...this.candidates],
+      candidateOrdinals: this.candidateOrdinals.data.slice(0, this.candidateOrdinals.length) as Uint32Array,
+      candidateIds: this.candidateIds,
       threads: this.threads,
     };
   }

@@ -1,15 +1,17 @@
 /**
- * Feeds planning's pass over the source to an EventScanner (scan-events.ts): in the import's
- * worker thread when there is a second core, in batches, so that parsing the JSON overlaps reading
- * it; else here.
+ * Runs planning's pass over the source's JSON (scan-events.ts) where it overlaps the planner's own
+ * reading: in the import's worker thread, reading an SQLite source itself, or fed in batches the
+ * JSON the main thread reads (a PostgreSQL source); here when there is no second core.
  */
-import type { PresentEvent } from './import-worker.js';
-import { EventScanner, type MissingEvent, type ScanResult } from './scan-events.js';
+import type { ReadStore } from '../store/open.js';
+import { EventScanner, type ScanResult, type ScannedEvent } from './scan-events.js';
 import { ImportWorker, workerAvailable } from './worker-client.js';
 
 export interface ScanFeed {
-  present(eventId: string, timeline: boolean): void;
-  missing(e: MissingEvent): void;
+  /** True when the scan reads the source itself: the planner reads it without the JSON. */
+  readonly readsSource: boolean;
+  /** Every source event, in stream order (only when the scan does not read the source itself). */
+  event(e: ScannedEvent): void;
   finish(): Promise<ScanResult>;
 }
 
@@ -17,44 +19,36 @@ export interface ScanFeed {
 const BATCH = 1000;
 
 class LocalFeed implements ScanFeed {
+  readonly readsSource = false;
   private readonly scanner: EventScanner;
-  constructor(roomId: string, roomVersion: string) {
-    this.scanner = new EventScanner(roomId, roomVersion);
+  constructor(roomId: string, roomVersion: string, targetOutliers: ReadonlySet<string>) {
+    this.scanner = new EventScanner(roomId, roomVersion, targetOutliers);
   }
-  present(eventId: string, timeline: boolean): void {
-    this.scanner.present(eventId, timeline);
-  }
-  missing(e: MissingEvent): void {
-    this.scanner.missing(e);
+  event(e: ScannedEvent): void {
+    this.scanner.event(e);
   }
   async finish(): Promise<ScanResult> {
     return this.scanner.result();
   }
 }
 
-class WorkerFeed implements ScanFeed {
+class FedWorker implements ScanFeed {
+  readonly readsSource = false;
   private readonly worker = new ImportWorker({});
-  private batch: (MissingEvent | PresentEvent)[] = [];
-  constructor(roomId: string, roomVersion: string) {
-    this.worker.tell({ kind: 'scan-begin', roomId, roomVersion });
+  private batch: ScannedEvent[] = [];
+  constructor(roomId: string, roomVersion: string, targetOutliers: ReadonlySet<string>) {
+    this.worker.tell({ kind: 'scan-begin', roomId, roomVersion, targetOutliers: [...targetOutliers] });
   }
-  private push(e: MissingEvent | PresentEvent): void {
+  event(e: ScannedEvent): void {
     this.batch.push(e);
-    if (this.batch.length >= BATCH) this.flush();
-  }
-  private flush(): void {
-    if (this.batch.length === 0) return;
-    this.worker.tell({ kind: 'scan', events: this.batch });
-    this.batch = [];
-  }
-  present(eventId: string, timeline: boolean): void {
-    if (timeline) this.push({ present: eventId, timeline });
-  }
-  missing(e: MissingEvent): void {
-    this.push(e);
+    if (this.batch.length >= BATCH) {
+      this.worker.tell({ kind: 'scan', events: this.batch });
+      this.batch = [];
+    }
   }
   async finish(): Promise<ScanResult> {
-    this.flush();
+    if (this.batch.length > 0) this.worker.tell({ kind: 'scan', events: this.batch });
+    this.batch = [];
     try {
       return await this.worker.ask<ScanResult>({ kind: 'scan-end' });
     } finally {
@@ -63,6 +57,29 @@ class WorkerFeed implements ScanFeed {
   }
 }
 
-export function startScan(roomId: string, roomVersion: string, useWorker: boolean): ScanFeed {
-  return useWorker && workerAvailable() ? new WorkerFeed(roomId, roomVersion) : new LocalFeed(roomId, roomVersion);
+class ReadingWorker implements ScanFeed {
+  readonly readsSource = true;
+  private readonly worker: ImportWorker;
+  private readonly result: Promise<ScanResult>;
+  constructor(db: string, roomId: string, roomVersion: string, targetOutliers: ReadonlySet<string>) {
+    this.worker = new ImportWorker({ db });
+    this.result = this.worker.ask<ScanResult>({ kind: 'scan-source', roomId, roomVersion, targetOutliers: [...targetOutliers] });
+    this.result.catch(() => undefined); // awaited in finish()
+  }
+  event(): void {
+    throw new Error('a scan that reads the source is not fed');
+  }
+  async finish(): Promise<ScanResult> {
+    try {
+      return await this.result;
+    } finally {
+      await this.worker.close();
+    }
+  }
+}
+
+export function startScan(source: ReadStore, roomId: string, roomVersion: string, targetOutliers: ReadonlySet<string>, useWorker: boolean): ScanFeed {
+  if (!useWorker || !workerAvailable()) return new LocalFeed(roomId, roomVersion, targetOutliers);
+  if (source.main.kind === 'sqlite') return new ReadingWorker(source.locators.main, roomId, roomVersion, targetOutliers);
+  return new FedWorker(roomId, roomVersion, targetOutliers);
 }

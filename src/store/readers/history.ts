@@ -45,11 +45,20 @@ const SOURCE_COLUMNS = (r: { column: string; check: string }): string => `e.even
             e.origin_server_ts AS origin_server_ts, e.received_ts AS received_ts, e.contains_url AS contains_url,
             ej.json AS json, ej.internal_metadata AS internal_metadata, ej.format_version AS format_version, sg.state_group AS state_group`;
 
-/** Every event of a room with its JSON, rejection and state group, in stream order (streamed). */
-export async function* iterateSourceEvents(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string): AsyncIterable<SourceEvent> {
+/**
+ * Every event of a room with its rejection and state group, in stream order (streamed); with its
+ * JSON unless `withJson` is false (`json` and `internal_metadata` empty then: planning whose JSON
+ * pass runs elsewhere, iterateSourceEventJson).
+ */
+export async function* iterateSourceEvents(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string, withJson = true): AsyncIterable<SourceEvent> {
   const r = rejectionJoin(caps);
+  const columns = withJson
+    ? SOURCE_COLUMNS(r)
+    : `e.event_id AS event_id, e.type AS type, e.state_key AS state_key, e.sender AS sender, e.depth AS depth,
+            e.stream_ordering AS stream_ordering, e.outlier AS outlier, ${r.column} AS rejection, ${r.check} AS last_check,
+            e.origin_server_ts AS origin_server_ts, e.received_ts AS received_ts, e.contains_url AS contains_url, sg.state_group AS state_group`;
   const rows = engine.iterate<Record<string, unknown>>(statement(
-    `SELECT ${SOURCE_COLUMNS(r)}
+    `SELECT ${columns}
        FROM events e JOIN event_json ej ON ej.event_id = e.event_id ${r.join}
        LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
       WHERE e.room_id = ?
@@ -57,6 +66,29 @@ export async function* iterateSourceEvents(engine: ReadEngine, caps: Pick<Schema
     [roomId],
   ), undefined, 2000);
   for await (const x of rows) yield sourceEvent(x);
+}
+
+export interface SourceEventJson {
+  event_id: string;
+  json: string;
+  outlier: boolean;
+  rejected: boolean;
+  state: boolean;
+}
+
+/** The same events as iterateSourceEvents, in the same order, with only their JSON and flags. */
+export async function* iterateSourceEventJson(engine: ReadEngine, caps: Pick<SchemaCapabilities, 'rejectionsTable'>, roomId: string): AsyncIterable<SourceEventJson> {
+  const r = rejectionJoin(caps);
+  const rows = engine.iterate<Record<string, unknown>>(statement(
+    `SELECT e.event_id AS event_id, ej.json AS json, e.outlier AS outlier, ${r.column} AS rejection, e.state_key AS state_key
+       FROM events e JOIN event_json ej ON ej.event_id = e.event_id ${r.join}
+      WHERE e.room_id = ?
+      ORDER BY e.stream_ordering`,
+    [roomId],
+  ), undefined, 2000);
+  for await (const x of rows) {
+    yield { event_id: x.event_id as string, json: text(x.json), outlier: bool(x.outlier), rejected: x.rejection !== null && x.rejection !== undefined, state: x.state_key !== null && x.state_key !== undefined };
+  }
 }
 
 export interface SourceEventRef {
