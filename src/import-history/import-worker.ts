@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SynapseDoctorError } from '../errors.js';
+import { SqliteEngine } from '../store/engine/sqlite/sqlite-engine.js';
 import { openDatabase, type SynapseDatabase } from '../store/open.js';
 import { iterateSourceEventJson } from '../store/readers/history.js';
 import { EventScanner, type ScanResult, type ScannedEvent } from './scan-events.js';
@@ -49,7 +50,11 @@ function reply(id: number, run: () => Promise<{ value: unknown; transfer?: Array
 
 function openSource(): Promise<SynapseDatabase> {
   if (!db) return Promise.reject(new SynapseDoctorError('INTERNAL', 'this worker has no source to read'));
-  store ??= openDatabase({ db });
+  store ??= openDatabase({ db }).then((s) => {
+    // slices read events by ordering, scattered: a large page cache would only add to the memory
+    if (s.main instanceof SqliteEngine) s.main.limitPageCache(16 << 10);
+    return s;
+  });
   return store;
 }
 

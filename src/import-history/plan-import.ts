@@ -58,7 +58,7 @@ import { SlicePipeline } from './slice-pipeline.js';
 import type { SliceRequest, SliceRows } from './slice-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { backwardExtremityCountCheck, clearAuthChainIndexStep, deOutlierSteps, lowerMinDepthStep, roomEventCountCheck, roomTimelineCountCheck } from '../store/writers/history-steps.js';
-import { eventSearchShape, lazyInsertStep, planIdBookkeeping, planInsertRows } from '../store/writers/synapse-rows.js';
+import { eventSearchShape, lazyInsertStep, liveColumns, planIdBookkeeping, planInsertRows } from '../store/writers/synapse-rows.js';
 
 export interface ImportRequest {
   readonly roomId: string;
@@ -214,6 +214,12 @@ const COLUMNS: Readonly<Record<string, readonly string[]>> = {
   event_to_state_groups: ['event_id', 'state_group'],
   ex_outlier_stream: ['event_stream_ordering', 'event_id', 'state_group', 'instance_name'],
 };
+/** The same for the state database's tables. */
+const STATE_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  state_groups: ['id', 'room_id', 'event_id'],
+  state_group_edges: ['state_group', 'prev_state_group'],
+  state_groups_state: ['state_group', 'room_id', 'type', 'state_key', 'event_id'],
+};
 
 /**
  * One slice: a run of ranks in import order, [start, end). Its members and orderings are worked out
@@ -241,6 +247,7 @@ class Batch {
 function sliceRequest(
   roomId: string, rules: RoomVersionRules, index: ImportIndex, batch: Batch, fresh: readonly number[],
   closure: ReadonlyMap<number, number | null>, groupMap: ReadonlyMap<number, number>, hasRejectionReason: boolean,
+  columns: SliceRequest['columns'], search: SliceRequest['search'],
 ): SliceRequest {
   const members = batch.members;
   const ordering = batch.ordering;
@@ -267,7 +274,7 @@ function sliceRequest(
     need(group);
     events.push([so, ordering.get(so)!]);
   }
-  return { roomId, roomVersion: rules.id, hasRejectionReason, freshGroups, groupMap: [...needed], deOutliers, events };
+  return { roomId, roomVersion: rules.id, hasRejectionReason, freshGroups, groupMap: [...needed], deOutliers, events, columns, search };
 }
 
 const REASON: Reason = { text: 'history the target lacks, stored as Synapse stores backfilled events (events.py _persist_events_txn, backfilled)' };
@@ -456,6 +463,17 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   headSteps.push(...bookkeeping.filter((st) => st.kind !== 'sequence'));
   const sequenceSteps: Step[] = bookkeeping.filter((st) => st.kind === 'sequence');
   const searchShape = eventSearchShape(target.main);
+  // Each table's columns in the target (those it lacks are dropped; a table it lacks is not written)
+  const liveCols = new Map<string, string[]>();
+  for (const [table, cols] of Object.entries(COLUMNS)) {
+    const live = await liveColumns(target.main, table, cols);
+    if (live) liveCols.set(table, live);
+  }
+  for (const [table, cols] of Object.entries(STATE_COLUMNS)) {
+    const live = await liveColumns(target.state, table, cols);
+    if (live) liveCols.set(table, live);
+  }
+  const sliceColumns = Object.fromEntries(liveCols);
 
   // Batches newest first, as Synapse backfills: each one transaction, its rows made (and held in
   // memory) one slice of at most SLICE events at a time.
@@ -481,18 +499,19 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
         maxNewGroup = nextGroup++;
       }
       stateGroupsCopied += fresh.length;
-      const sliceNumber = pipeline.add(() => sliceRequest(roomId, rules, index, batch, fresh, closure, groupMap, hasRejectionReason));
+      const sliceNumber = pipeline.add(() => sliceRequest(roomId, rules, index, batch, fresh, closure, groupMap, hasRejectionReason, sliceColumns, target.main.capabilities.eventSearch));
       const made = (): Promise<SliceRows> => pipeline.rows(sliceNumber);
       if (fresh.length > 0) {
         const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
         const stateRows = await countStateGroupRows(source.state, fresh);
         const edgeCount = fresh.filter((g) => closure.get(g) !== null && closure.get(g) !== undefined).length;
-        for (const [table, columns, count] of [
-          ['state_groups', ['id', 'room_id', 'event_id'], fresh.length],
-          ['state_group_edges', ['state_group', 'prev_state_group'], edgeCount],
-          ['state_groups_state', ['state_group', 'room_id', 'type', 'state_key', 'event_id'], stateRows],
+        for (const [table, count] of [
+          ['state_groups', fresh.length],
+          ['state_group_edges', edgeCount],
+          ['state_groups_state', stateRows],
         ] as const) {
-          const st = await lazyInsertStep(target.state, table, columns, count, async () => (await made()).tables.get(table) ?? [], { reason, database: 'state', idPrefix: prefix });
+          const cols = liveCols.get(table);
+          const st = cols && lazyInsertStep(table, cols, count, async () => (await made()).tables.get(table) ?? [], { reason, database: 'state', idPrefix: prefix });
           if (st) steps.push(u(st));
         }
       }
@@ -512,7 +531,8 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
         return n;
       };
       for (const table of ['events', 'event_json', 'state_events', 'event_auth', 'rejections', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_to_state_groups', 'ex_outlier_stream']) {
-        const st = await lazyInsertStep(target.main, table, COLUMNS[table]!, count(table), async () => (await made()).tables.get(table) ?? [], { reason: REASON, idPrefix: prefix });
+        const cols = liveCols.get(table);
+        const st = cols && lazyInsertStep(table, cols, count(table), async () => (await made()).tables.get(table) ?? [], { reason: REASON, idPrefix: prefix });
         if (st) steps.push(u(st));
       }
       const searchCount = count('event_search');
@@ -521,7 +541,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
           kind: 'insert', id: `${prefix}event_search`, reason: REASON, database: 'main', table: 'event_search', key: ['event_id'], count: searchCount,
           columns: searchShape.columns, ...(searchShape.expressions ? { expressions: searchShape.expressions } : {}),
           rows: async function* () {
-            yield (await made()).search.map(searchShape.values);
+            yield (await made()).search;
           },
         }));
       }

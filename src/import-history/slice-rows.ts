@@ -11,7 +11,8 @@ import { internalMetadataFlag } from '../store/internal-metadata.js';
 import type { ReadStore } from '../store/open.js';
 import { findRedactionsByIds, findSourceEventsByStreamOrderings, stateGroupContents } from '../store/readers/history.js';
 import { acceptedEventRows } from '../store/writers/accepted-event-rows.js';
-import type { EventSearchRow, SynapseRow } from '../store/writers/synapse-rows.js';
+import type { EngineCapabilities, SqlValue } from '../store/engine/engine.js';
+import { eventSearchShape, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
 
 export interface SliceRequest {
   readonly roomId: string;
@@ -26,11 +27,16 @@ export interface SliceRequest {
   readonly deOutliers: readonly { readonly eventId: string; readonly group: number; readonly ordering: number }[];
   /** The slice's other events: the source's stream ordering → the new one. */
   readonly events: readonly (readonly [source: number, target: number])[];
+  /** The target's columns of each table written (those it has of the row's keys), in insert order. */
+  readonly columns: Readonly<Record<string, readonly string[]>>;
+  /** The target's form of `event_search`. */
+  readonly search: EngineCapabilities['eventSearch'];
 }
 
+/** Per table, the rows as values in SliceRequest.columns order (what an insert binds: no reshaping on the writing thread). */
 export interface SliceRows {
-  readonly tables: Map<string, SynapseRow[]>;
-  readonly search: EventSearchRow[];
+  readonly tables: Map<string, SqlValue[][]>;
+  readonly search: SqlValue[][];
 }
 
 export async function makeSliceRows(source: ReadStore, req: SliceRequest): Promise<SliceRows> {
@@ -86,5 +92,11 @@ export async function makeSliceRows(source: ReadStore, req: SliceRequest): Promi
     for (const [table, row] of rows.tables) add(table, table === 'redactions' && red ? { ...row, have_censored: red.have_censored } : row);
     if (rows.search) search.push(rows.search);
   }
-  return { tables, search };
+  const out = new Map<string, SqlValue[][]>();
+  for (const [table, rows] of tables) {
+    const cols = req.columns[table];
+    if (cols) out.set(table, rows.map((r) => cols.map((c) => (r[c] ?? null) as SqlValue)));
+  }
+  const shape = eventSearchShape(req.search);
+  return { tables: out, search: search.map(shape.values) };
 }

@@ -11,7 +11,7 @@
  * `store_search_entries_txn`) and the id bookkeeping a starting Synapse reads (capabilities.sequences:
  * PostgreSQL sequences; `stream_positions` on both).
  */
-import type { ReadEngine, SqlValue } from '../engine/engine.js';
+import type { EngineCapabilities, ReadEngine, SqlValue } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
 import { tableColumns } from '../introspect.js';
 import type { InsertStep, PlanDatabase, Reason, Step } from '../../plan/plan.js';
@@ -139,9 +139,9 @@ export async function planInsertRows(engine: ReadEngine, table: string, rows: re
 }
 
 /** `event_search` in this engine's shape: columns, per-column SQL, and a row's values. NULs become spaces (search.py). */
-export function eventSearchShape(engine: ReadEngine): { columns: string[]; expressions?: string[]; values(r: EventSearchRow): SqlValue[] } {
+export function eventSearchShape(engine: ReadEngine | EngineCapabilities['eventSearch']): { columns: string[]; expressions?: string[]; values(r: EventSearchRow): SqlValue[] } {
   const clean = (v: string): string => v.replace(/\u0000/g, ' ');
-  if (engine.capabilities.eventSearch === 'fts4') {
+  if ((typeof engine === 'string' ? engine : engine.capabilities.eventSearch) === 'fts4') {
     return { columns: ['event_id', 'room_id', 'key', 'value'], values: (r) => [r.event_id, r.room_id, r.key, clean(r.value)] };
   }
   return {
@@ -161,23 +161,27 @@ export function planEventSearch(engine: ReadEngine, rows: readonly EventSearchRo
   }];
 }
 
-/**
- * An insert step whose rows are made when they are needed (`rows()` is called once per output and
- * may read the database again): memory bounded by one batch however large the plan. `columns` are
- * the row's keys; those the live table lacks are dropped. Undefined when the table does not exist.
- */
-export async function lazyInsertStep(engine: ReadEngine, table: string, columns: readonly string[], count: number, rows: () => Promise<readonly SynapseRow[]>, options: InsertOptions): Promise<InsertStep | undefined> {
-  if (count === 0) return undefined;
+/** The ones of `columns` the live table has; undefined when the table does not exist (e.g. `threads` before v73). */
+export async function liveColumns(engine: ReadEngine, table: string, columns: readonly string[]): Promise<string[] | undefined> {
   const live = new Set((await tableColumns(engine, table)).map((c) => c.name));
   if (live.size === 0) return undefined;
-  const cols = columns.filter((c) => live.has(c));
+  return columns.filter((c) => live.has(c));
+}
+
+/**
+ * An insert step whose rows are made when they are needed (`rows()` is called once per output and
+ * may read the database again): memory bounded by one batch however large the plan. `columns`
+ * are live columns (liveColumns); the rows come as values in their order.
+ */
+export function lazyInsertStep(table: string, columns: readonly string[], count: number, rows: () => Promise<readonly (readonly SqlValue[])[]>, options: InsertOptions): InsertStep | undefined {
+  if (count === 0) return undefined;
   const key = rowKey(table);
   return {
-    kind: 'insert', id: `${options.idPrefix ?? ''}${table}`, reason: options.reason, database: options.database ?? 'main', table, columns: cols,
-    key: key.every((k) => cols.includes(k)) ? key : cols, count,
+    kind: 'insert', id: `${options.idPrefix ?? ''}${table}`, reason: options.reason, database: options.database ?? 'main', table, columns: [...columns],
+    key: key.every((k) => columns.includes(k)) ? key : [...columns], count,
     rows: async function* () {
       const all = await rows();
-      for (let i = 0; i < all.length; i += 2000) yield all.slice(i, i + 2000).map((r) => cols.map((c) => (r[c] ?? null) as SqlValue));
+      for (let i = 0; i < all.length; i += 2000) yield all.slice(i, i + 2000);
     },
   };
 }

@@ -207,6 +207,11 @@ export class SqliteEngine implements Engine {
     return this.path;
   }
 
+  /** A smaller page cache (KiB), for a connection whose reads gain little from one (an import's worker). */
+  limitPageCache(kib: number): void {
+    this.handle.pragma(`cache_size = -${Math.max(512, Math.floor(kib))}`);
+  }
+
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[], expressions?: readonly string[]): Promise<void> {
     if (rows.length === 0) return;
     try {
