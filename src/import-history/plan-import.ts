@@ -27,6 +27,11 @@
  *   'per-chunk' mode) holding its events with all their rows and the state groups they need; the
  *   room-wide rows come last. Killed half-way, whole batches are there; the plan made again
  *   copies the rest.
+ * - Memory: per event the index's columns and its state group's new id; per slice its state groups
+ *   as pairs; rows one or two slices at a time.
+ * - Threads: the JSON pass of planning (scan-events.ts) and the making of each slice's rows
+ *   (slice-rows.ts) run in a worker thread where they can (scan-feed.ts, slice-pipeline.ts), beside
+ *   the planner's reading and the writes.
  */
 import { SynapseDoctorError } from '../errors.js';
 import { canonicalJson, parseJson } from '../matrix/canonical-json.js';
@@ -55,6 +60,7 @@ import { threadCandidate, type ThreadPosition } from '../store/writers/accepted-
 import { startScan } from './scan-feed.js';
 import { COUNTED } from './scan-events.js';
 import { SlicePipeline } from './slice-pipeline.js';
+import { SqliteEngine } from '../store/engine/sqlite/sqlite-engine.js';
 import type { SliceRequest, SliceRows } from './slice-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { backwardExtremityCountCheck, clearAuthChainIndexStep, deOutlierSteps, lowerMinDepthStep, roomEventCountCheck, roomTimelineCountCheck } from '../store/writers/history-steps.js';
@@ -245,8 +251,8 @@ class Batch {
  * Built when the rows are wanted, from what planning kept.
  */
 function sliceRequest(
-  roomId: string, rules: RoomVersionRules, index: ImportIndex, batch: Batch, fresh: readonly number[],
-  closure: ReadonlyMap<number, number | null>, groupMap: ReadonlyMap<number, number>, hasRejectionReason: boolean,
+  roomId: string, rules: RoomVersionRules, index: ImportIndex, batch: Batch, fresh: Float64Array,
+  groupMap: ReadonlyMap<number, number>, hasRejectionReason: boolean,
   columns: SliceRequest['columns'], search: SliceRequest['search'],
 ): SliceRequest {
   const members = batch.members;
@@ -255,12 +261,14 @@ function sliceRequest(
   const need = (g: number | null | undefined): void => {
     if (g !== null && g !== undefined && groupMap.has(g)) needed.set(g, groupMap.get(g)!);
   };
-  const freshGroups = fresh.map((g) => {
-    const prev = closure.get(g) ?? null;
+  const freshGroups: (readonly [number, number | null])[] = [];
+  for (let k = 0; k < fresh.length; k += 2) {
+    const g = fresh[k]!;
+    const prev = Number.isNaN(fresh[k + 1]!) ? null : fresh[k + 1]!;
     need(g);
     need(prev);
-    return [g, prev] as const;
-  });
+    freshGroups.push([g, prev]);
+  }
   const deOutliers: { eventId: string; group: number; ordering: number }[] = [];
   const events: [number, number][] = [];
   for (const i of members) {
@@ -499,7 +507,13 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
         maxNewGroup = nextGroup++;
       }
       stateGroupsCopied += fresh.length;
-      const sliceNumber = pipeline.add(() => sliceRequest(roomId, rules, index, batch, fresh, closure, groupMap, hasRejectionReason, sliceColumns, target.main.capabilities.eventSearch));
+      // kept until the slice is written: its groups and what each is a delta on, as pairs (NaN: none)
+      const freshPairs = new Float64Array(fresh.length * 2);
+      fresh.forEach((g, k) => {
+        freshPairs[2 * k] = g;
+        freshPairs[2 * k + 1] = closure.get(g) ?? Number.NaN;
+      });
+      const sliceNumber = pipeline.add(() => sliceRequest(roomId, rules, index, batch, freshPairs, groupMap, hasRejectionReason, sliceColumns, target.main.capabilities.eventSearch));
       const made = (): Promise<SliceRows> => pipeline.rows(sliceNumber);
       if (fresh.length > 0) {
         const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
@@ -635,6 +649,8 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     backward_extremities: { before: beBefore, after: beAfter },
     lowest_stream_ordering: lowest,
   };
+  // the slices are read by the worker: this connection's cache of the planning pass is not needed again
+  if (pipeline.usesWorker && source.main instanceof SqliteEngine) source.main.releaseMemory();
   const notes = describe(summary);
   const plan = makePlan(target, { command, steps, preconditions, verify, notes });
   return { plan, summary, empty: steps.every((st) => st.kind === 'sequence') && !(await sequencesBehind(target, steps)) };

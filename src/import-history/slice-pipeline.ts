@@ -16,6 +16,10 @@ export class SlicePipeline {
 
   constructor(private readonly source: ReadStore, private readonly useWorker: boolean) {}
 
+  get usesWorker(): boolean {
+    return this.useWorker;
+  }
+
   /** Whether the source can be read from a worker thread: one SQLite file, a second core, the built worker. */
   static workerPossible(source: ReadStore): boolean {
     return source.main.kind === 'sqlite' && source.state === source.main && workerAvailable();

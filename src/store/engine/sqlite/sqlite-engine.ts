@@ -207,6 +207,11 @@ export class SqliteEngine implements Engine {
     return this.path;
   }
 
+  /** Gives back the page cache's memory (a connection that has done its big reads). */
+  releaseMemory(): void {
+    this.handle.pragma('shrink_memory');
+  }
+
   /** A smaller page cache (KiB), for a connection whose reads gain little from one (an import's worker). */
   limitPageCache(kib: number): void {
     this.handle.pragma(`cache_size = -${Math.max(512, Math.floor(kib))}`);
