@@ -330,6 +330,8 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     throw new SynapseDoctorError('DB_NOT_SYNAPSE', `room ${roomId} has room version ${JSON.stringify(targetRoom.room_version)}, which synapse-doctor does not know`);
   }
 
+  // Planning reads the source once, in order: a large page cache would only hold on to memory.
+  if (source.main instanceof SqliteEngine) source.main.limitPageCache(16 << 10);
   // The target's events of the room (what it has: bounded by the target, not the source).
   const have = await roomEventIndex(target.main, roomId);
   const index = new ImportIndex();
