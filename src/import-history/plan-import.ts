@@ -60,7 +60,7 @@ import { threadCandidate, type ThreadPosition } from '../store/writers/accepted-
 import { startScan } from './scan-feed.js';
 import { COUNTED } from './scan-events.js';
 import { SlicePipeline } from './slice-pipeline.js';
-import { SqliteEngine } from '../store/engine/sqlite/sqlite-engine.js';
+import { limitPageCache, releaseMemory } from '../store/engine/memory.js';
 import type { SliceRequest, SliceRows } from './slice-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { backwardExtremityCountCheck, clearAuthChainIndexStep, deOutlierSteps, lowerMinDepthStep, roomEventCountCheck, roomTimelineCountCheck } from '../store/writers/history-steps.js';
@@ -331,7 +331,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   }
 
   // Planning reads the source once, in order: a large page cache would only hold on to memory.
-  if (source.main instanceof SqliteEngine) source.main.limitPageCache(16 << 10);
+  limitPageCache(source.main, 16 << 10);
   // The target's events of the room (what it has: bounded by the target, not the source).
   const have = await roomEventIndex(target.main, roomId);
   const index = new ImportIndex();
@@ -652,7 +652,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     lowest_stream_ordering: lowest,
   };
   // the slices are read by the worker: this connection's cache of the planning pass is not needed again
-  if (pipeline.usesWorker && source.main instanceof SqliteEngine) source.main.releaseMemory();
+  if (pipeline.usesWorker) releaseMemory(source.main);
   const notes = describe(summary);
   const plan = makePlan(target, { command, steps, preconditions, verify, notes });
   return { plan, summary, empty: steps.every((st) => st.kind === 'sequence') && !(await sequencesBehind(target, steps)) };

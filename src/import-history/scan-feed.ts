@@ -3,6 +3,7 @@
  * reading: in the import's worker thread, reading an SQLite source itself, or fed in batches the
  * JSON the main thread reads (a PostgreSQL source); here when there is no second core.
  */
+import { fileForAnotherThread } from '../store/engine/memory.js';
 import type { ReadStore } from '../store/open.js';
 import { EventScanner, type ScanResult, type ScannedEvent } from './scan-events.js';
 import { ImportWorker, workerAvailable } from './worker-client.js';
@@ -80,6 +81,7 @@ class ReadingWorker implements ScanFeed {
 
 export function startScan(source: ReadStore, roomId: string, roomVersion: string, targetOutliers: ReadonlySet<string>, useWorker: boolean): ScanFeed {
   if (!useWorker || !workerAvailable()) return new LocalFeed(roomId, roomVersion, targetOutliers);
-  if (source.main.kind === 'sqlite') return new ReadingWorker(source.locators.main, roomId, roomVersion, targetOutliers);
+  const file = fileForAnotherThread(source.main, source.state);
+  if (file !== undefined) return new ReadingWorker(file, roomId, roomVersion, targetOutliers);
   return new FedWorker(roomId, roomVersion, targetOutliers);
 }

@@ -4,6 +4,7 @@
  * machine has a second core, else here (a PostgreSQL source's queries still overlap the writes,
  * being asynchronous). At most two slices' rows are held at a time.
  */
+import { fileForAnotherThread } from '../store/engine/memory.js';
 import type { ReadStore } from '../store/open.js';
 import { makeSliceRows, type SliceRequest, type SliceRows } from './slice-rows.js';
 import { ImportWorker, workerAvailable } from './worker-client.js';
@@ -22,7 +23,7 @@ export class SlicePipeline {
 
   /** Whether the source can be read from a worker thread: one SQLite file, a second core, the built worker. */
   static workerPossible(source: ReadStore): boolean {
-    return source.main.kind === 'sqlite' && source.state === source.main && workerAvailable();
+    return fileForAnotherThread(source.main, source.state) !== undefined && workerAvailable();
   }
 
   /** Registers a slice; its request is made when its rows are first wanted. Returns its number. */
@@ -57,7 +58,7 @@ export class SlicePipeline {
     if (!p) {
       const req = this.requests[k]!();
       if (this.useWorker) {
-        this.worker ??= new ImportWorker({ db: this.source.locators.main });
+        this.worker ??= new ImportWorker({ db: fileForAnotherThread(this.source.main, this.source.state)! });
         p = this.worker.ask<SliceRows>({ kind: 'slice', req });
       } else {
         p = makeSliceRows(this.source, req);

@@ -1,0 +1,25 @@
+/**
+ * Engine-specific memory and threading facts for capabilities that read a database from a
+ * second thread (import-history's worker): kept here so that no capability branches on the engine.
+ */
+import type { ReadEngine } from './engine.js';
+import { SqliteEngine } from './sqlite/sqlite-engine.js';
+
+/** A smaller page cache (KiB) on an SQLite connection; nothing on PostgreSQL (the server's). */
+export function limitPageCache(engine: ReadEngine, kib: number): void {
+  if (engine instanceof SqliteEngine) engine.limitPageCache(kib);
+}
+
+/** Gives back an SQLite connection's page cache; nothing on PostgreSQL. */
+export function releaseMemory(engine: ReadEngine): void {
+  if (engine instanceof SqliteEngine) engine.releaseMemory();
+}
+
+/**
+ * The file another thread can open to read the same database without blocking this one (SQLite:
+ * better-sqlite3 blocks its thread), or undefined (PostgreSQL reads are asynchronous already, and
+ * a URL without its password could not be reopened).
+ */
+export function fileForAnotherThread(main: ReadEngine, state: ReadEngine): string | undefined {
+  return main instanceof SqliteEngine && state === main ? main.locator : undefined;
+}
