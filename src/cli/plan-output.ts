@@ -7,7 +7,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SynapseDoctorError } from '../errors.js';
-import { stepTarget, type Plan } from '../plan/plan.js';
+import { restoreExpectedRows, stepTarget, type Plan } from '../plan/plan.js';
 import type { ApplyProgress, ApplyResult } from '../plan/apply.js';
 import type { SynapseDatabase } from '../store/open.js';
 import type { GlobalOptions } from './options.js';
@@ -80,7 +80,7 @@ function plannedRows(plan: Plan): number {
   for (const st of plan.steps) {
     if (st.kind === 'insert') n += st.count;
     else if (st.kind === 'statement') n += st.rowsExpected ?? 1;
-    else if (st.kind === 'restore') n += st.rows.length + (st.expectDigest?.rows ?? st.expect.length);
+    else if (st.kind === 'restore') n += st.rows.length + restoreExpectedRows(st);
     else n += 1;
   }
   return Math.max(n, 1);

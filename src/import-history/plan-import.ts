@@ -59,6 +59,7 @@ import { countStateGroupRows, maxStateGroupId, sequencePosition, stateGroupIdPos
 import { threadCandidate, type ThreadPosition } from '../store/writers/accepted-event-rows.js';
 import { startScan } from './scan-feed.js';
 import { COUNTED } from './scan-events.js';
+import { Column } from './typed-column.js';
 import { SlicePipeline } from './slice-pipeline.js';
 import { limitPageCache, releaseMemory } from '../store/engine/memory.js';
 import type { SliceRequest, SliceRows } from './slice-rows.js';
@@ -72,7 +73,7 @@ export interface ImportRequest {
   readonly batchSize?: number;
   /** Events whose rows are made and held in memory at a time (default 5,000; at most batchSize). */
   readonly sliceSize?: number;
-  /** Make the next slice's rows in a worker thread when the source is an SQLite file (default true). */
+  /** Use a worker thread (default true): planning's JSON pass, and with an SQLite source the next slice's rows. */
   readonly workers?: boolean;
 }
 
@@ -128,28 +129,6 @@ function conflictBetween(a: string, b: string, rules: RoomVersionRules): string 
   return 'the source and the target store different JSON for it';
 }
 
-/** Numbers kept per source event while planning: typed arrays that grow, never one object per event. */
-class Column<T extends Float64Array | Int32Array | Uint16Array | Uint8Array> {
-  private data: T;
-  length = 0;
-  constructor(private readonly make: (n: number) => T) {
-    this.data = make(1024);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = this.make(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  get(i: number): number {
-    return this.data[i]!;
-  }
-  set(i: number, v: number): void {
-    this.data[i] = v;
-  }
-}
 const f64 = (): Column<Float64Array> => new Column((n) => new Float64Array(n));
 const u16 = (): Column<Uint16Array> => new Column((n) => new Uint16Array(n));
 
@@ -252,7 +231,7 @@ class Batch {
  */
 function sliceRequest(
   roomId: string, rules: RoomVersionRules, index: ImportIndex, batch: Batch, fresh: Float64Array,
-  groupMap: ReadonlyMap<number, number>, hasRejectionReason: boolean,
+  groupMap: ReadonlyMap<number, number>,
   columns: SliceRequest['columns'], search: SliceRequest['search'],
 ): SliceRequest {
   const members = batch.members;
@@ -282,7 +261,7 @@ function sliceRequest(
     need(group);
     events.push([so, ordering.get(so)!]);
   }
-  return { roomId, roomVersion: rules.id, hasRejectionReason, freshGroups, groupMap: [...needed], deOutliers, events, columns, search };
+  return { roomId, roomVersion: rules.id, freshGroups, groupMap: [...needed], deOutliers, events, columns, search };
 }
 
 const REASON: Reason = { text: 'history the target lacks, stored as Synapse stores backfilled events (events.py _persist_events_txn, backfilled)' };
@@ -456,8 +435,6 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const groupMap = new Map<number, number>();
   let maxNewGroup = 0;
 
-  const eventsColumns = new Set((await target.main.introspector.tableColumns('events')).map((c) => c.name));
-  const hasRejectionReason = eventsColumns.has('rejection_reason');
   const steps: Step[] = [];
   const pipeline = new SlicePipeline(source, request.workers !== false && SlicePipeline.workerPossible(source));
   let unit = 0;
@@ -515,7 +492,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
         freshPairs[2 * k] = g;
         freshPairs[2 * k + 1] = closure.get(g) ?? Number.NaN;
       });
-      const sliceNumber = pipeline.add(() => sliceRequest(roomId, rules, index, batch, freshPairs, groupMap, hasRejectionReason, sliceColumns, target.main.capabilities.eventSearch));
+      const sliceNumber = pipeline.add(() => sliceRequest(roomId, rules, index, batch, freshPairs, groupMap, sliceColumns, target.main.capabilities.eventSearch));
       const made = (): Promise<SliceRows> => pipeline.rows(sliceNumber);
       if (fresh.length > 0) {
         const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };

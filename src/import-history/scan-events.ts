@@ -8,6 +8,7 @@
 import { parseStoredEvent, type Pdu } from '../matrix/pdu.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
 import { acceptedEventRows } from '../store/writers/accepted-event-rows.js';
+import { Column } from './typed-column.js';
 
 /** Tables whose rows per event depend on its JSON (accepted-event-rows.ts, and event_auth for state events). */
 export const COUNTED = ['event_auth', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_search'] as const;
@@ -64,22 +65,6 @@ function rowCounts(pdu: Pdu, roomId: string): Record<string, number> {
   return counts;
 }
 
-class Growing {
-  data: Uint32Array | Uint16Array;
-  length = 0;
-  constructor(private readonly make: (n: number) => Uint32Array | Uint16Array) {
-    this.data = make(4096);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = this.make(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-}
-
 /**
  * `targetOutliers`: the events the target holds as outliers. A source timeline event among them
  * does not count as resolving a prev event (it may stay an outlier: a conflict, or rejected), so
@@ -88,8 +73,8 @@ class Growing {
 export class EventScanner {
   private readonly rules: RoomVersionRules;
   private readonly recent = new RecentIds(RECENT_WINDOW);
-  private readonly counts = new Growing((n) => new Uint16Array(n));
-  private readonly candidateOrdinals = new Growing((n) => new Uint32Array(n));
+  private readonly counts = new Column((n) => new Uint16Array(n));
+  private readonly candidateOrdinals = new Column((n) => new Uint32Array(n));
   private readonly candidateIds: string[] = [];
   private readonly threads: { ordinal: number; pdu: Pdu }[] = [];
   private ordinal = 0;
@@ -119,8 +104,8 @@ export class EventScanner {
 
   result(): ScanResult {
     return {
-      counts: this.counts.data.slice(0, this.counts.length) as Uint16Array,
-      candidateOrdinals: this.candidateOrdinals.data.slice(0, this.candidateOrdinals.length) as Uint32Array,
+      counts: this.counts.values(),
+      candidateOrdinals: this.candidateOrdinals.values(),
       candidateIds: this.candidateIds,
       threads: this.threads,
     };

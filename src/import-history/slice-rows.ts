@@ -17,8 +17,6 @@ import { eventSearchShape, type EventSearchRow, type SynapseRow } from '../store
 export interface SliceRequest {
   readonly roomId: string;
   readonly roomVersion: string;
-  /** The target's events table has `rejection_reason` (before schema 84 or so it does). */
-  readonly hasRejectionReason: boolean;
   /** Source state groups this slice copies, ascending, each with the group it is a delta on (or null). */
   readonly freshGroups: readonly (readonly [group: number, prev: number | null])[];
   /** Source state group → the target's id, for every group the slice's rows name. */
@@ -74,7 +72,7 @@ export async function makeSliceRows(source: ReadStore, req: SliceRequest): Promi
     add('events', {
       stream_ordering: so, topological_ordering: e.depth, event_id: e.event_id, type: e.type, room_id: roomId, processed: true, outlier: e.outlier,
       depth: e.depth, origin_server_ts: e.origin_server_ts, received_ts: e.received_ts, sender: e.sender, contains_url: e.contains_url,
-      instance_name: 'master', state_key: e.state_key, rejection_reason: req.hasRejectionReason ? e.rejection : null,
+      instance_name: 'master', state_key: e.state_key, rejection_reason: e.rejection, // dropped by `columns` where the target's events table lacks it
     });
     add('event_json', { event_id: e.event_id, room_id: roomId, internal_metadata: e.internal_metadata, json: text, format_version: e.format_version ?? rules.eventFormat });
     if (e.state_key !== null) {

@@ -8,8 +8,8 @@ import type { ReadEngine, WriteSession } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import type { JournalEntry } from './journal.js';
-import { insertBatches, type InsertStep, type Scope, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
-import { digestGiven, groupJournalRows, holdsDigest, imageHolds, type JournalRow } from './row-codec.js';
+import { insertBatches, restoreExpectedRows, type InsertStep, type Scope, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
+import { digestGiven, groupJournalRows, imageHolds, type JournalRow } from './row-codec.js';
 import { inPlaceRestore } from './restore-rows.js';
 import { ROW_KEYS, UNIQUE_ROW_KEYS } from '../store/writers/synapse-rows.js';
 
@@ -103,8 +103,8 @@ async function insertJournalRows(tx: WriteSession, table: string, rows: readonly
 
 async function runRestore(tx: WriteSession, step: RestoreStep, sink: StepSink): Promise<number> {
   const current = await readScope(tx, step.table, step.scope);
-  if (!(step.expectDigest ? holdsDigest(current, step.expectDigest) : imageHolds(current, step.expect, step.expectGiven))) {
-    throw new SynapseDoctorError('PLAN_STALE', `rows of ${step.table} changed since the journal was written (${step.reason.text}): ${current.length} rows now, ${step.expectDigest?.rows ?? step.expect.length} recorded`, {
+  if (!imageHolds(current, step.expect, step.expectGiven, step.expectDigest)) {
+    throw new SynapseDoctorError('PLAN_STALE', `rows of ${step.table} changed since the journal was written (${step.reason.text}): ${current.length} rows now, ${restoreExpectedRows(step)} recorded`, {
       hint: 'Nothing was changed. Something wrote to these rows after the plan was applied (Synapse, or another synapse-doctor).',
     });
   }

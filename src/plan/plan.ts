@@ -92,6 +92,11 @@ export interface RestoreStep extends StepBase {
   readonly rows: readonly JournalRow[];
 }
 
+/** The rows a restore step expects to find (and removes): its after-image's rows, or its digest's count. */
+export function restoreExpectedRows(step: RestoreStep): number {
+  return step.expectDigest?.rows ?? step.expect.length;
+}
+
 export interface SequenceState {
   readonly last_value: number;
   readonly is_called: boolean;

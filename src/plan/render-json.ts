@@ -3,7 +3,7 @@
  * parameters; insert steps give their columns, count and the first rows; big integers and bytes
  * are tagged as in the journal ({"$int"}, {"$bytes"}).
  */
-import { isRowSource, type Plan, type Step } from './plan.js';
+import { isRowSource, restoreExpectedRows, type Plan, type Step } from './plan.js';
 import { jsonParam, scopeToJson } from './scope.js';
 
 const SAMPLE_ROWS = 3;
@@ -35,7 +35,7 @@ function stepJson(step: Step): Record<string, unknown> {
     case 'sequence':
       return { ...base, sequence: step.sequence, at_least: step.atLeast };
     case 'restore':
-      return { ...base, table: step.table, op: 'restore', scope: scopeToJson(step.scope), remove: step.expectDigest?.rows ?? step.expect.length, restore: step.rows.length };
+      return { ...base, table: step.table, op: 'restore', scope: scopeToJson(step.scope), remove: restoreExpectedRows(step), restore: step.rows.length };
     case 'sequence-restore':
       return { ...base, sequence: step.sequence, expect: step.expect, value: step.value };
   }
@@ -83,7 +83,7 @@ export function summarisePlan(plan: Plan): { tables: TableSummary[]; sequences: 
     }
     const s = row(step.table);
     if (step.kind === 'insert') s.insert += step.count;
-    else if (step.kind === 'restore') s.restore += step.rows.length + (step.expectDigest?.rows ?? step.expect.length);
+    else if (step.kind === 'restore') s.restore += step.rows.length + restoreExpectedRows(step);
     else if (step.rowsExpected !== undefined) s[step.op] += step.rowsExpected;
     else s.statements++;
   }

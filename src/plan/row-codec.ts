@@ -225,8 +225,9 @@ export function holdsDigest(current: readonly JournalRow[], d: GivenDigest): boo
   return digestOf((i) => d.columns.map((c) => current[i]![c]), current.length, d.columns.length, keyAt) === d.sha256;
 }
 
-/** An image check: exact rows, or rows as given to an insert. */
-export function imageHolds(current: readonly JournalRow[], image: readonly JournalRow[], given: boolean | undefined): boolean {
+/** An image check: exact rows, rows as given to an insert, or (given a digest) rows adding up to it. */
+export function imageHolds(current: readonly JournalRow[], image: readonly JournalRow[], given: boolean | undefined, digest?: GivenDigest): boolean {
+  if (digest) return holdsDigest(current, digest);
   return given ? holdsGivenRows(current, image) : sameRows(current, image);
 }
 

@@ -49,13 +49,14 @@ export function keyScopeCounted(columns: readonly string[], key: readonly string
   const pieces: number[] = [];
   for (const row of rows) {
     const tuple = idx.map((i) => row[i] ?? null);
-    // one text or number column (event ids): the value itself tells tuples apart
-    const single = tuple.length === 1 && (typeof tuple[0] === 'string' || typeof tuple[0] === 'number') ? tuple[0] : undefined;
-    const t = single ?? JSON.stringify(tuple.map(jsonParam));
-    let at = seen.get(typeof t === 'string' && single === undefined ? `\u0000${t}` : t);
+    // one text or number column (event ids): the value itself tells tuples apart; others by
+    // their JSON, marked so that it never equals a plain text value
+    const one = tuple.length === 1 && (typeof tuple[0] === 'string' || typeof tuple[0] === 'number') ? tuple[0] : undefined;
+    const t = one ?? `\u0000${JSON.stringify(tuple.map(jsonParam))}`;
+    let at = seen.get(t);
     if (at === undefined) {
       at = values.length;
-      seen.set(typeof t === 'string' && single === undefined ? `\u0000${t}` : t, at);
+      seen.set(t, at);
       values.push(tuple);
     }
     const piece = Math.floor(at / KEYS_PER_STATEMENT);

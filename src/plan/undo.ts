@@ -11,7 +11,7 @@ import { engineOf, type ReadStore } from '../store/open.js';
 import { readSequence, sequenceExists } from './execute-step.js';
 import { readJournal, type JournalContents, type JournalEntry, type RowsEntry } from './journal.js';
 import type { Check, Plan, Step } from './plan.js';
-import { holdsDigest, imageHolds, sameRows, type JournalRow } from './row-codec.js';
+import { imageHolds, sameRows, type JournalRow } from './row-codec.js';
 import { readScope, scopeFromJson } from './scope.js';
 
 export interface UndoPlan {
@@ -39,7 +39,7 @@ export function assertUndoable(path: string, journal: JournalContents, db: ReadS
 
 /** Do the rows read now hold a rows entry's after-image (its rows, or their digest)? */
 function afterHolds(now: readonly JournalRow[], e: RowsEntry): boolean {
-  return e.digest ? holdsDigest(now, e.digest) : imageHolds(now, e.after, e.given);
+  return imageHolds(now, e.after, e.given, e.digest);
 }
 
 async function holds(db: ReadStore, e: JournalEntry, image: 'before' | 'after'): Promise<boolean> {
