@@ -11,7 +11,7 @@ import { limitPageCache } from '../store/engine/memory.js';
 import { openDatabase, type SynapseDatabase } from '../store/open.js';
 import { iterateSourceEventJson } from '../store/readers/history.js';
 import { EventScanner, type ScanResult, type ScannedEvent } from './scan-events.js';
-import { makeSliceRows, type SliceRequest } from './slice-rows.js';
+import { makeSliceRows, writeSliceFile, type SliceRequest } from './slice-rows.js';
 
 export interface ImportWorkerData {
   /** The source's SQLite file, when slices are made here. */
@@ -19,7 +19,8 @@ export interface ImportWorkerData {
 }
 
 export type ImportWorkerMessage =
-  | { readonly id: number; readonly kind: 'slice'; readonly req: SliceRequest }
+  /** A slice's rows, as values or (`into`) written to a scratch file there. */
+  | { readonly id: number; readonly kind: 'slice'; readonly req: SliceRequest; readonly into?: string }
   /** Planning's JSON pass, fed by the main thread (a PostgreSQL source)… */
   | { readonly kind: 'scan-begin'; readonly roomId: string; readonly roomVersion: string; readonly targetOutliers: readonly string[] }
   | { readonly kind: 'scan'; readonly events: readonly ScannedEvent[] }
@@ -88,7 +89,8 @@ port.on('message', (m: ImportWorkerMessage) => {
         });
       case 'slice':
         return reply(m.id, async () => {
-          return { value: await makeSliceRows(await openSource(), m.req) };
+          const rows = await makeSliceRows(await openSource(), m.req);
+          return { value: m.into ? await writeSliceFile(rows, m.req, m.into) : rows };
         });
     }
   });

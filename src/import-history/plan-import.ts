@@ -39,7 +39,7 @@ import { isJsonObject, parseStoredEvent, type JsonObject, type Pdu } from '../ma
 import { redactEvent } from '../matrix/redaction.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
 import { makePlan } from '../plan/make-plan.js';
-import type { Check, Plan, Reason, Step } from '../plan/plan.js';
+import type { Check, Plan, Reason, ScratchRows, Step } from '../plan/plan.js';
 import { hasColumn } from '../store/introspect.js';
 import type { ReadStore } from '../store/open.js';
 import {
@@ -75,6 +75,12 @@ export interface ImportRequest {
   readonly sliceSize?: number;
   /** Use a worker thread (default true): planning's JSON pass, and with an SQLite source the next slice's rows. */
   readonly workers?: boolean;
+  /**
+   * Hand the rows over in scratch files the slice's maker writes, copied by the target with
+   * INSERT … SELECT (default: when a worker makes the slices and the target can). Tests set it to
+   * run that path without a worker.
+   */
+  readonly scratch?: boolean;
 }
 
 export interface ImportSummary {
@@ -268,6 +274,8 @@ const REASON: Reason = { text: 'history the target lacks, stored as Synapse stor
 
 /** Events whose rows are made and held in memory at a time (a transaction holds one or more slices). */
 const SLICE = 5000;
+/** Slices of one transaction when they come as scratch files (SQLite attaches at most 10 databases at a time). */
+const MAX_SCRATCH_SLICES = 8;
 /** Events on both sides compared (their JSON) at a time. */
 const SHARED_CHUNK = 1000;
 
@@ -437,6 +445,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
 
   const steps: Step[] = [];
   const pipeline = new SlicePipeline(source, request.workers !== false && SlicePipeline.workerPossible(source));
+  const scratch = (request.scratch ?? pipeline.usesWorker) && target.main.capabilities.scratchCopy && target.state.capabilities.scratchCopy;
   let unit = 0;
   let stateGroupsCopied = 0;
 
@@ -464,7 +473,8 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
 
   // Batches newest first, as Synapse backfills: each one transaction, its rows made (and held in
   // memory) one slice of at most SLICE events at a time.
-  const slice = Math.max(1, Math.min(request.sliceSize ?? SLICE, batchSize));
+  // a transaction attaches each of its slices' scratch files, and SQLite attaches at most 10
+  const slice = Math.max(1, Math.min(request.sliceSize ?? SLICE, batchSize), scratch ? Math.ceil(batchSize / MAX_SCRATCH_SLICES) : 1);
   let sliceNo = 0;
   for (let batchEnd = total; batchEnd > 0; batchEnd -= batchSize) {
     unit++;
@@ -494,6 +504,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       });
       const sliceNumber = pipeline.add(() => sliceRequest(roomId, rules, index, batch, freshPairs, groupMap, sliceColumns, target.main.capabilities.eventSearch));
       const made = (): Promise<SliceRows> => pipeline.rows(sliceNumber);
+      const inFile = (table: string): (() => Promise<ScratchRows | undefined>) | undefined => (scratch ? async () => (await pipeline.file(sliceNumber)).tables.get(table) : undefined);
       if (fresh.length > 0) {
         const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
         const stateRows = await countStateGroupRows(source.state, fresh);
@@ -504,7 +515,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
           ['state_groups_state', stateRows],
         ] as const) {
           const cols = liveCols.get(table);
-          const st = cols && lazyInsertStep(table, cols, count, async () => (await made()).tables.get(table) ?? [], { reason, database: 'state', idPrefix: prefix });
+          const st = cols && lazyInsertStep(table, cols, count, async () => (await made()).tables.get(table) ?? [], { reason, database: 'state', idPrefix: prefix }, inFile(table));
           if (st) steps.push(u(st));
         }
       }
@@ -525,7 +536,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
       };
       for (const table of ['events', 'event_json', 'state_events', 'event_auth', 'rejections', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_to_state_groups', 'ex_outlier_stream']) {
         const cols = liveCols.get(table);
-        const st = cols && lazyInsertStep(table, cols, count(table), async () => (await made()).tables.get(table) ?? [], { reason: REASON, idPrefix: prefix });
+        const st = cols && lazyInsertStep(table, cols, count(table), async () => (await made()).tables.get(table) ?? [], { reason: REASON, idPrefix: prefix }, inFile(table));
         if (st) steps.push(u(st));
       }
       const searchCount = count('event_search');
@@ -536,6 +547,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
           rows: async function* () {
             yield (await made()).search;
           },
+          ...(scratch ? { scratch: async () => (await pipeline.file(sliceNumber)).search } : {}),
         }));
       }
       const deOutlierIds = members.filter((i) => index.has(i, DE_OUTLIER)).map((i) => index.deOutlierIds.get(i)!);

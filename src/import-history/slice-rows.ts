@@ -12,7 +12,11 @@ import type { ReadStore } from '../store/open.js';
 import { findRedactionsByIds, findSourceEventsByStreamOrderings, stateGroupContents } from '../store/readers/history.js';
 import { acceptedEventRows } from '../store/writers/accepted-event-rows.js';
 import type { EngineCapabilities, SqlValue } from '../store/engine/engine.js';
-import { eventSearchShape, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
+import { eventSearchShape, insertKey, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
+import { ScratchFile } from '../store/engine/scratch-file.js';
+import { INSERT_BATCH_ROWS, type ScratchBatch, type ScratchRows } from '../plan/plan.js';
+import { keyScopeCounted } from '../plan/scope.js';
+import { digestGiven } from '../plan/row-codec.js';
 
 export interface SliceRequest {
   readonly roomId: string;
@@ -97,4 +101,48 @@ export async function makeSliceRows(source: ReadStore, req: SliceRequest): Promi
   }
   const shape = eventSearchShape(req.search);
   return { tables: out, search: search.map(shape.values) };
+}
+
+/** A slice's rows written to a scratch file: per table (and `event_search`) its batches with their keys and digests. */
+export interface SliceFile {
+  readonly tables: Map<string, ScratchRows>;
+  readonly search?: ScratchRows;
+}
+
+/**
+ * Writes a slice's rows to a scratch file at `path` (where they were made: the writing thread then
+ * copies them with INSERT … SELECT), with what the journal needs of each batch: its keys and the
+ * digest of its rows, computed as execute-step would from the values.
+ */
+export async function writeSliceFile(rows: SliceRows, req: SliceRequest, path: string): Promise<SliceFile> {
+  const file = new ScratchFile(path);
+  try {
+    return await file.write(async () => {
+      const tables = new Map<string, ScratchRows>();
+      for (const [table, values] of rows.tables) {
+        const cols = req.columns[table]!;
+        const key = insertKey(table, cols);
+        const batches: ScratchBatch[] = [];
+        for (let i = 0; i < values.length; i += INSERT_BATCH_ROWS) {
+          const batch = values.slice(i, i + INSERT_BATCH_ROWS);
+          const { from, to } = await file.append(table, cols, batch);
+          const { scope, pieces } = keyScopeCounted(cols, key, batch);
+          batches.push({ from, to, scope, pieces, digest: digestGiven(cols, key, batch, pieces) });
+        }
+        if (batches.length > 0) tables.set(table, { file: path, batches });
+      }
+      const shape = eventSearchShape(req.search);
+      if (shape.expressions || rows.search.length === 0) return { tables };
+      // journalled by docid (execute-step.ts): no keys, one piece
+      const batches: ScratchBatch[] = [];
+      for (let i = 0; i < rows.search.length; i += INSERT_BATCH_ROWS) {
+        const batch = rows.search.slice(i, i + INSERT_BATCH_ROWS);
+        const { from, to } = await file.append('event_search', shape.columns, batch);
+        batches.push({ from, to, pieces: [batch.length], digest: digestGiven(shape.columns, ['event_id'], batch, [batch.length]) });
+      }
+      return { tables, search: { file: path, batches } };
+    });
+  } finally {
+    await file.close();
+  }
 }

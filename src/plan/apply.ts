@@ -219,7 +219,8 @@ export async function applyPlan(db: ReadStore, plan: Plan, options: ApplyOptions
         } else if (step.kind === 'insert') {
           for await (const batch of insertBatches(step, options.chunkRows ?? DEFAULT_CHUNK_ROWS)) {
             if (batch.length === 0) continue;
-            await commitUnit((session) => runStep(session, index, { ...step, rows: batch, count: batch.length }));
+            // a chunk of the values only (a scratch file holds the whole step's rows)
+            await commitUnit((session) => runStep(session, index, { ...step, rows: batch, count: batch.length, scratch: undefined }));
           }
         } else {
           await commitUnit((session) => runStep(session, index, step));

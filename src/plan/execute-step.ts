@@ -8,8 +8,8 @@ import type { ReadEngine, WriteSession } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
 import { quoteIdent } from '../store/engine/sql-text.js';
 import type { JournalEntry } from './journal.js';
-import { insertBatches, restoreExpectedRows, type InsertStep, type Scope, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
-import { digestGiven, groupJournalRows, imageHolds, type JournalRow } from './row-codec.js';
+import { INSERT_BATCH_ROWS, insertBatches, restoreExpectedRows, type InsertStep, type Scope, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
+import { digestGiven, groupJournalRows, imageHolds, type GivenDigest, type JournalRow } from './row-codec.js';
 import { inPlaceRestore } from './restore-rows.js';
 import { ROW_KEYS, UNIQUE_ROW_KEYS } from '../store/writers/synapse-rows.js';
 
@@ -18,7 +18,7 @@ function sameColumns(a: readonly string[], b: readonly string[]): boolean {
 }
 import { keyScopeCounted, readScope, scopeCondition, scopeToJson, splitScope } from './scope.js';
 
-const INSERT_BATCH = 2000;
+const INSERT_BATCH = INSERT_BATCH_ROWS;
 
 export interface StepSink {
   /** Receives journal entries; undefined when no journal is kept (fixtures). */
@@ -43,42 +43,78 @@ export async function sequenceExists(tx: ReadEngine, name: string): Promise<bool
   return (await tx.queryOne("SELECT 1 AS one FROM pg_class WHERE relkind = 'S' AND relname = ?", [name])) !== undefined;
 }
 
-async function runInsert(tx: WriteSession, step: InsertStep, sink: StepSink): Promise<number> {
-  let written = 0;
+/** One batch of an insert's rows: given as values, or in a scratch file another thread wrote. */
+interface InsertBatch {
+  readonly count: number;
+  write(): Promise<void>;
+  /** Its key scope and rows per scope piece (keyScopeCounted). */
+  keys(): { scope: Scope; pieces: readonly number[] };
+  /** The digest of its rows as given, counted in `pieces`. */
+  digest(pieces: readonly number[]): GivenDigest;
+}
+
+async function* insertBatchesOn(tx: WriteSession, step: InsertStep): AsyncIterable<InsertBatch> {
+  const scratch = tx.copyFromScratch && !step.expressions ? await step.scratch?.() : undefined;
+  if (scratch) {
+    for (const b of scratch.batches) {
+      yield {
+        count: b.to - b.from + 1,
+        write: () => tx.copyFromScratch!(scratch.file, step.table, step.columns, b.from, b.to),
+        keys: () => {
+          if (!b.scope) throw new SynapseDoctorError('INTERNAL', `the scratch rows of ${step.table} came without their keys`);
+          return { scope: b.scope, pieces: b.pieces };
+        },
+        digest: () => b.digest,
+      };
+    }
+    return;
+  }
   for await (const batch of insertBatches(step, INSERT_BATCH)) {
     if (batch.length === 0) continue;
+    yield {
+      count: batch.length,
+      write: () => tx.insertMany(step.table, step.columns, batch, step.expressions),
+      keys: () => keyScopeCounted(step.columns, step.key, batch),
+      digest: (pieces) => digestGiven(step.columns, step.key, batch, pieces),
+    };
+  }
+}
+
+async function runInsert(tx: WriteSession, step: InsertStep, sink: StepSink): Promise<number> {
+  let written = 0;
+  for await (const batch of insertBatchesOn(tx, step)) {
     if (sink.journal && step.table === 'event_search' && tx.capabilities.eventSearch === 'fts4') {
       // An FTS4 table has no index on event_id: a key scope would scan it twice per batch. The
       // rows one insert creates are exactly the new docids (one writer, under the write lock).
       const last = async (): Promise<number> => Number((await tx.queryOne<{ m: number | null }>('SELECT MAX(docid) AS m FROM event_search'))?.m ?? 0);
       const from = await last();
-      await tx.insertMany(step.table, step.columns, batch, step.expressions);
+      await batch.write();
       const to = await last();
       const scope: Scope = { where: statement('docid > ? AND docid <= ?', [from, to]) };
-      if (to - from === batch.length && !step.expressions) {
+      if (to - from === batch.count && !step.expressions) {
         // each row got the next docid: the range holds exactly the rows given
-        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after: [], given: true, digest: digestGiven(step.columns, step.key, batch, [batch.length]) });
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after: [], given: true, digest: batch.digest([batch.count]) });
       } else {
         sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before: [], after: await readScope(tx, step.table, scope) });
       }
     } else if (sink.journal) {
-      const { scope, pieces } = keyScopeCounted(step.columns, step.key, batch);
+      const { scope, pieces } = batch.keys();
       // on a unique key an insert meets no existing row (it would fail): nothing to read before
       const unique = UNIQUE_ROW_KEYS.has(step.table) && sameColumns(step.key, ROW_KEYS[step.table] ?? []);
       const before = unique ? [] : await readScope(tx, step.table, scope);
-      await tx.insertMany(step.table, step.columns, batch, step.expressions);
+      await batch.write();
       if (before.length === 0 && !step.expressions) {
         // Nothing else is in the scope (a unique key, or no row had these keys before): the
         // after-image is the rows as given (reading them back costs as much as writing them).
-        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after: [], given: true, digest: digestGiven(step.columns, step.key, batch, pieces) });
+        sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after: [], given: true, digest: batch.digest(pieces) });
       } else {
         const after = await readScope(tx, step.table, scope);
         sink.journal({ step: step.id, kind: 'rows', database: step.database, table: step.table, scope: scopeToJson(scope), before, after });
       }
     } else {
-      await tx.insertMany(step.table, step.columns, batch, step.expressions);
+      await batch.write();
     }
-    written += batch.length;
+    written += batch.count;
     sink.progress?.(written);
   }
   return written;

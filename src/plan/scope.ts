@@ -38,7 +38,7 @@ export function keyScope(columns: readonly string[], key: readonly string[], row
 }
 
 /** The distinct key tuples of some rows, and how many rows fall in each piece splitScope makes of them. */
-export function keyScopeCounted(columns: readonly string[], key: readonly string[], rows: readonly RowValues[]): { scope: Scope; pieces: number[] } {
+export function keyScopeCounted(columns: readonly string[], key: readonly string[], rows: readonly RowValues[]): { scope: Extract<Scope, { key: readonly string[] }>; pieces: number[] } {
   const idx = key.map((k) => {
     const i = columns.indexOf(k);
     if (i < 0) throw new RangeError(`key column ${k} is not among the inserted columns`);

@@ -56,6 +56,8 @@ export interface EngineCapabilities {
   readonly stateGroupHops: 'edges' | 'groups';
   /** The database is a single local file that can be backed up online (SQLite). */
   readonly onlineBackup: boolean;
+  /** Its write sessions copy rows from scratch files (WriteSession.copyFromScratch: SQLite). */
+  readonly scratchCopy: boolean;
 }
 
 /** How the engine writes SQL text for a script an admin runs by hand (`--sql`). */
@@ -132,6 +134,13 @@ export interface WriteSession extends ReadEngine {
   insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[], expressions?: readonly string[]): Promise<void>;
   /** Runs a script of several statements (DDL, SQL files); no parameters. */
   exec(sql: string): Promise<void>;
+  /**
+   * Copies rows `from`..`to` (rowids) of `table` in a scratch file (scratch-file.ts, written by
+   * another thread) into this database's `table`, in one `INSERT … SELECT`: the engine moves the
+   * values itself, none pass through JavaScript. The file stays attached until the outermost
+   * transaction ends, and is then deleted. Only where the engine can (SQLite).
+   */
+  copyFromScratch?(file: string, table: string, columns: readonly string[], from: number, to: number): Promise<void>;
   /** Nested unit inside the running transaction (a savepoint). */
   transaction<T>(fn: (tx: WriteSession) => Promise<T>): Promise<T>;
 }

@@ -14,7 +14,7 @@
 import type { EngineCapabilities, ReadEngine, SqlValue } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
 import { tableColumns } from '../introspect.js';
-import type { InsertStep, PlanDatabase, Reason, Step } from '../../plan/plan.js';
+import { INSERT_BATCH_ROWS, type InsertStep, type PlanDatabase, type Reason, type ScratchRows, type Step } from '../../plan/plan.js';
 
 export type SynapseRow = Readonly<Record<string, SqlValue | undefined>>;
 
@@ -173,16 +173,25 @@ export async function liveColumns(engine: ReadEngine, table: string, columns: re
  * may read the database again): memory bounded by one batch however large the plan. `columns`
  * are live columns (liveColumns); the rows come as values in their order.
  */
-export function lazyInsertStep(table: string, columns: readonly string[], count: number, rows: () => Promise<readonly (readonly SqlValue[])[]>, options: InsertOptions): InsertStep | undefined {
-  if (count === 0) return undefined;
+/** The key of an insert of `columns` into `table`: its row key, or every column when some key column is not written. */
+export function insertKey(table: string, columns: readonly string[]): readonly string[] {
   const key = rowKey(table);
+  return key.every((k) => columns.includes(k)) ? key : [...columns];
+}
+
+export function lazyInsertStep(
+  table: string, columns: readonly string[], count: number, rows: () => Promise<readonly (readonly SqlValue[])[]>, options: InsertOptions,
+  scratch?: () => Promise<ScratchRows | undefined>,
+): InsertStep | undefined {
+  if (count === 0) return undefined;
   return {
     kind: 'insert', id: `${options.idPrefix ?? ''}${table}`, reason: options.reason, database: options.database ?? 'main', table, columns: [...columns],
-    key: key.every((k) => columns.includes(k)) ? key : [...columns], count,
+    key: insertKey(table, columns), count,
     rows: async function* () {
       const all = await rows();
-      for (let i = 0; i < all.length; i += 2000) yield all.slice(i, i + 2000);
+      for (let i = 0; i < all.length; i += INSERT_BATCH_ROWS) yield all.slice(i, i + INSERT_BATCH_ROWS);
     },
+    ...(scratch ? { scratch } : {}),
   };
 }
 

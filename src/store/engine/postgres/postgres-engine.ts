@@ -43,6 +43,7 @@ const CAPABILITIES: EngineCapabilities = Object.freeze({
   sequences: true,
   stateGroupHops: 'groups',
   onlineBackup: false,
+  scratchCopy: false,
 });
 
 function toSafeNumber(text: string): number {

@@ -8,6 +8,7 @@
  * (SQLite connection busy): collect first, write after. Every driver error is mapped to a
  * SynapseDoctorError (sqlite-errors.ts) where it happens.
  */
+import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { CompiledStatement, Engine, EngineCapabilities, EngineHooks, Introspector, Row, SqlValue, Statement, WriteSession } from '../engine.js';
 import { toStatement } from '../engine.js';
@@ -35,6 +36,7 @@ const CAPABILITIES: EngineCapabilities = Object.freeze({
   sequences: false,
   stateGroupHops: 'edges',
   onlineBackup: true,
+  scratchCopy: true,
 });
 
 function bind(params: readonly SqlValue[] | undefined): unknown[] {
@@ -57,6 +59,8 @@ export class SqliteEngine implements Engine {
   readonly handle: Database.Database;
   private readonly cache = new Map<string, Stmt>();
   private depth = 0;
+  /** Scratch files attached in the running transaction (file → schema name). */
+  private readonly scratch = new Map<string, string>();
 
   constructor(path: string, options: SqliteEngineOptions = {}) {
     this.path = path;
@@ -241,6 +245,32 @@ export class SqliteEngine implements Engine {
     }
   }
 
+  async copyFromScratch(file: string, table: string, columns: readonly string[], from: number, to: number): Promise<void> {
+    try {
+      let schema = this.scratch.get(file);
+      if (!schema) {
+        // SQLite attaches at most 10 databases; DETACH waits for the transaction's end
+        schema = `sd_scratch_${this.scratch.size}`;
+        this.handle.prepare(`ATTACH DATABASE ? AS ${schema}`).run(file);
+        this.scratch.set(file, schema);
+      }
+      const cols = columns.map(quoteIdent).join(', ');
+      this.prepare(`INSERT INTO main.${quoteIdent(table)} (${cols}) SELECT ${cols} FROM ${schema}.${quoteIdent(table)} WHERE rowid BETWEEN ? AND ?`).run(from, to);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Detaches (and deletes) the scratch files once the outermost transaction has ended. */
+  private dropScratch(): void {
+    // the cached copy statements stay: they name the schema, which the next file attached reuses
+    for (const [file, schema] of this.scratch) {
+      this.handle.exec(`DETACH DATABASE ${schema}`);
+      rmSync(file, { force: true });
+    }
+    this.scratch.clear();
+  }
+
   private execControl(sql: string): void {
     try {
       this.handle.exec(sql);
@@ -271,6 +301,7 @@ export class SqliteEngine implements Engine {
           throw new AggregateError([e, mapSqliteError(rollbackError, this.path)], `rollback failed after: ${(e as Error).message}`);
         }
       }
+      if (outer && this.handle.open) this.dropScratch();
       throw e;
     }
     this.depth--;
@@ -278,8 +309,10 @@ export class SqliteEngine implements Engine {
       this.handle.exec(outer ? 'COMMIT' : `RELEASE ${sp}`);
     } catch (e) {
       if (outer && this.handle.inTransaction) this.handle.exec('ROLLBACK');
+      if (outer) this.dropScratch();
       this.fail(e);
     }
+    if (outer) this.dropScratch();
     return result;
   }
 
