@@ -11,7 +11,7 @@ import { limitPageCache } from '../store/engine/memory.js';
 import { openDatabase, type SynapseDatabase } from '../store/open.js';
 import { iterateSourceEventJson } from '../store/readers/history.js';
 import { EventScanner, type ScanResult, type ScannedEvent } from './scan-events.js';
-import { makeSliceRows, writeSliceFile, type SliceRequest } from './slice-rows.js';
+import { makeSliceRows, writeSlicesFile, type SliceRequest } from './slice-rows.js';
 
 export interface ImportWorkerData {
   /** The source's SQLite file, when slices are made here. */
@@ -19,8 +19,9 @@ export interface ImportWorkerData {
 }
 
 export type ImportWorkerMessage =
-  /** A slice's rows, as values or (`into`) written to a scratch file there. */
-  | { readonly id: number; readonly kind: 'slice'; readonly req: SliceRequest; readonly into?: string }
+  | { readonly id: number; readonly kind: 'slice'; readonly req: SliceRequest }
+  /** The rows of several slices written to one scratch file (slice-rows.ts writeSlicesFile). */
+  | { readonly id: number; readonly kind: 'slices-file'; readonly reqs: readonly SliceRequest[]; readonly into: string }
   /** Planning's JSON pass, fed by the main thread (a PostgreSQL source)… */
   | { readonly kind: 'scan-begin'; readonly roomId: string; readonly roomVersion: string; readonly targetOutliers: readonly string[] }
   | { readonly kind: 'scan'; readonly events: readonly ScannedEvent[] }
@@ -89,8 +90,12 @@ port.on('message', (m: ImportWorkerMessage) => {
         });
       case 'slice':
         return reply(m.id, async () => {
-          const rows = await makeSliceRows(await openSource(), m.req);
-          return { value: m.into ? await writeSliceFile(rows, m.req, m.into) : rows };
+          return { value: await makeSliceRows(await openSource(), m.req) };
+        });
+      case 'slices-file':
+        return reply(m.id, async () => {
+          const source = await openSource();
+          return { value: await writeSlicesFile(m.into, m.reqs, (r) => makeSliceRows(source, r)) };
         });
     }
   });

@@ -39,7 +39,8 @@ import { isJsonObject, parseStoredEvent, type JsonObject, type Pdu } from '../ma
 import { redactEvent } from '../matrix/redaction.js';
 import { roomVersionRules, type RoomVersionRules } from '../matrix/room-versions.js';
 import { makePlan } from '../plan/make-plan.js';
-import type { Check, Plan, Reason, ScratchRows, Step } from '../plan/plan.js';
+import type { Check, Plan, Reason, Step } from '../plan/plan.js';
+import type { SqlValue } from '../store/engine/engine.js';
 import { hasColumn } from '../store/introspect.js';
 import type { ReadStore } from '../store/open.js';
 import {
@@ -62,14 +63,14 @@ import { COUNTED } from './scan-events.js';
 import { Column } from './typed-column.js';
 import { SlicePipeline } from './slice-pipeline.js';
 import { limitPageCache, releaseMemory } from '../store/engine/memory.js';
-import type { SliceRequest, SliceRows } from './slice-rows.js';
+import type { SliceRequest } from './slice-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { backwardExtremityCountCheck, clearAuthChainIndexStep, deOutlierSteps, lowerMinDepthStep, roomEventCountCheck, roomTimelineCountCheck } from '../store/writers/history-steps.js';
 import { eventSearchShape, lazyInsertStep, liveColumns, planIdBookkeeping, planInsertRows } from '../store/writers/synapse-rows.js';
 
 export interface ImportRequest {
   readonly roomId: string;
-  /** Events per transaction (default 20,000). */
+  /** Events per transaction (default 100,000: fewer commits, each rewriting the random index pages it touched). */
   readonly batchSize?: number;
   /** Events whose rows are made and held in memory at a time (default 5,000; at most batchSize). */
   readonly sliceSize?: number;
@@ -274,10 +275,16 @@ const REASON: Reason = { text: 'history the target lacks, stored as Synapse stor
 
 /** Events whose rows are made and held in memory at a time (a transaction holds one or more slices). */
 const SLICE = 5000;
-/** Slices of one transaction when they come as scratch files (SQLite attaches at most 10 databases at a time). */
-const MAX_SCRATCH_SLICES = 8;
 /** Events on both sides compared (their JSON) at a time. */
 const SHARED_CHUNK = 1000;
+
+/** A slice as planned: its number (step ids), its number in the pipeline, its events, and its state groups' row counts. */
+interface PlannedSlice {
+  readonly no: number;
+  readonly k: number;
+  readonly members: readonly number[];
+  readonly stateCounts?: Readonly<Record<'state_groups' | 'state_group_edges' | 'state_groups_state', number>>;
+}
 
 interface EventMark {
   readonly event_id: string;
@@ -300,7 +307,7 @@ function laterThreadBest(a: ThreadBest, b: ThreadBest | undefined): boolean {
 
 export async function planImport(source: ReadStore, target: ReadStore, request: ImportRequest, command: string): Promise<ImportPlan> {
   const { roomId } = request;
-  const batchSize = Math.max(1, request.batchSize ?? 20_000);
+  const batchSize = Math.max(1, request.batchSize ?? 100_000);
   const sourceRoom = await findRoomRow(source.main, roomId);
   if (!sourceRoom) throw new SynapseDoctorError('ROOM_NOT_FOUND', `room ${roomId} is not in the source database`);
   const targetRoom = await findRoomRow(target.main, roomId);
@@ -472,22 +479,23 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   const sliceColumns = Object.fromEntries(liveCols);
 
   // Batches newest first, as Synapse backfills: each one transaction, its rows made (and held in
-  // memory) one slice of at most SLICE events at a time.
-  // a transaction attaches each of its slices' scratch files, and SQLite attaches at most 10
-  const slice = Math.max(1, Math.min(request.sliceSize ?? SLICE, batchSize), scratch ? Math.ceil(batchSize / MAX_SCRATCH_SLICES) : 1);
+  // memory) one slice of at most SLICE events at a time. Written slice by slice, each slice's
+  // tables in turn; or, copied from a scratch file, the whole batch one table at a time (each
+  // table's random index pages are then worked on together, not all tables' at once).
+  const slice = Math.max(1, Math.min(request.sliceSize ?? SLICE, batchSize));
   let sliceNo = 0;
   for (let batchEnd = total; batchEnd > 0; batchEnd -= batchSize) {
     unit++;
     const batchStart = Math.max(0, batchEnd - batchSize);
+    const u = <T extends Step>(s: T): T => ({ ...s, unit });
+    if (unit === 1) for (const st of headSteps) steps.push(u(st));
+    const slices: PlannedSlice[] = [];
     for (let end = batchEnd; end > batchStart; end -= slice) {
       sliceNo++;
       const start = Math.max(batchStart, end - slice);
       const batch = new Batch(order, index, start, end, newOrderingAt);
       const members = batch.members;
-      const prefix = `batch${sliceNo}-`;
-      const u = <T extends Step>(s: T): T => ({ ...s, unit });
-      if (sliceNo === 1) for (const st of headSteps) steps.push(u(st));
-      // The state groups this batch needs that earlier batches did not copy.
+      // The state groups this slice needs that earlier slices did not copy.
       const wanted = members.filter((i) => !index.has(i, OUTLIER) && index.group(i) !== null).map((i) => index.group(i)!);
       const closure = await stateGroupClosure(source.state, wanted.filter((g) => !groupMap.has(g)));
       const fresh = [...closure.keys()].filter((g) => !groupMap.has(g)).sort((x, y) => x - y);
@@ -502,41 +510,50 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
         freshPairs[2 * k] = g;
         freshPairs[2 * k + 1] = closure.get(g) ?? Number.NaN;
       });
-      const sliceNumber = pipeline.add(() => sliceRequest(roomId, rules, index, batch, freshPairs, groupMap, sliceColumns, target.main.capabilities.eventSearch));
-      const made = (): Promise<SliceRows> => pipeline.rows(sliceNumber);
-      const inFile = (table: string): (() => Promise<ScratchRows | undefined>) | undefined => (scratch ? async () => (await pipeline.file(sliceNumber)).tables.get(table) : undefined);
-      if (fresh.length > 0) {
-        const reason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
-        const stateRows = await countStateGroupRows(source.state, fresh);
-        const edgeCount = fresh.filter((g) => closure.get(g) !== null && closure.get(g) !== undefined).length;
-        for (const [table, count] of [
-          ['state_groups', fresh.length],
-          ['state_group_edges', edgeCount],
-          ['state_groups_state', stateRows],
-        ] as const) {
-          const cols = liveCols.get(table);
-          const st = cols && lazyInsertStep(table, cols, count, async () => (await made()).tables.get(table) ?? [], { reason, database: 'state', idPrefix: prefix }, inFile(table));
-          if (st) steps.push(u(st));
-        }
+      const k = pipeline.add(() => sliceRequest(roomId, rules, index, batch, freshPairs, groupMap, sliceColumns, target.main.capabilities.eventSearch), unit);
+      slices.push({
+        no: sliceNo, k, members,
+        stateCounts: fresh.length === 0 ? undefined : {
+          state_groups: fresh.length,
+          state_group_edges: fresh.filter((g) => closure.get(g) !== null && closure.get(g) !== undefined).length,
+          state_groups_state: await countStateGroupRows(source.state, fresh),
+        },
+      });
+    }
+    for (const group of scratch ? [slices] : slices.map((x) => [x])) {
+      const prefix = `batch${group[0]!.no}-`;
+      const rowsOf = (table: string) => async function* (): AsyncIterable<readonly (readonly SqlValue[])[]> {
+        for (const x of group) yield (await pipeline.rows(x.k)).tables.get(table) ?? [];
+      };
+      const thisUnit = unit; // the unit number as it is now (the closure runs when the plan is applied)
+      const inFile = scratch ? () => pipeline.file(thisUnit) : undefined;
+      const stateReason: Reason = { text: 'the source\'s state groups of these events (and the groups they are deltas on), with fresh ids' };
+      for (const table of ['state_groups', 'state_group_edges', 'state_groups_state'] as const) {
+        const cols = liveCols.get(table);
+        const n = group.reduce((a, x) => a + (x.stateCounts?.[table] ?? 0), 0);
+        const st = cols && lazyInsertStep(table, cols, n, rowsOf(table), { reason: stateReason, database: 'state', idPrefix: prefix }, inFile);
+        if (st) steps.push(u(st));
       }
-      // The events of the batch: counted now, made when they are written.
+      // The events of the group: counted now, made when they are written.
       const count = (table: string): number => {
         let n = 0;
-        for (const i of members) {
-          const timelineGroup = !index.has(i, OUTLIER) && index.group(i) !== null;
-          if (index.has(i, DE_OUTLIER)) n += (table === 'event_to_state_groups' || table === 'ex_outlier_stream') && timelineGroup && groupMap.has(index.group(i)!) ? 1 : 0;
-          else if (table === 'events' || table === 'event_json') n++;
-          else if (table === 'state_events') n += index.has(i, STATE) ? 1 : 0;
-          else if (table === 'rejections') n += index.has(i, REJECTED) ? 1 : 0;
-          else if (table === 'event_to_state_groups') n += timelineGroup ? 1 : 0;
-          else if (table === 'ex_outlier_stream') n += 0;
-          else n += index.counts.get(table)?.get(i) ?? 0;
+        for (const x of group) {
+          for (const i of x.members) {
+            const timelineGroup = !index.has(i, OUTLIER) && index.group(i) !== null;
+            if (index.has(i, DE_OUTLIER)) n += (table === 'event_to_state_groups' || table === 'ex_outlier_stream') && timelineGroup && groupMap.has(index.group(i)!) ? 1 : 0;
+            else if (table === 'events' || table === 'event_json') n++;
+            else if (table === 'state_events') n += index.has(i, STATE) ? 1 : 0;
+            else if (table === 'rejections') n += index.has(i, REJECTED) ? 1 : 0;
+            else if (table === 'event_to_state_groups') n += timelineGroup ? 1 : 0;
+            else if (table === 'ex_outlier_stream') n += 0;
+            else n += index.counts.get(table)?.get(i) ?? 0;
+          }
         }
         return n;
       };
       for (const table of ['events', 'event_json', 'state_events', 'event_auth', 'rejections', 'event_edges', 'room_memberships', 'event_relations', 'redactions', 'event_to_state_groups', 'ex_outlier_stream']) {
         const cols = liveCols.get(table);
-        const st = cols && lazyInsertStep(table, cols, count(table), async () => (await made()).tables.get(table) ?? [], { reason: REASON, idPrefix: prefix }, inFile(table));
+        const st = cols && lazyInsertStep(table, cols, count(table), rowsOf(table), { reason: REASON, idPrefix: prefix }, inFile);
         if (st) steps.push(u(st));
       }
       const searchCount = count('event_search');
@@ -545,13 +562,15 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
           kind: 'insert', id: `${prefix}event_search`, reason: REASON, database: 'main', table: 'event_search', key: ['event_id'], count: searchCount,
           columns: searchShape.columns, ...(searchShape.expressions ? { expressions: searchShape.expressions } : {}),
           rows: async function* () {
-            yield (await made()).search;
+            for (const x of group) yield (await pipeline.rows(x.k)).search;
           },
-          ...(scratch ? { scratch: async () => (await pipeline.file(sliceNumber)).search } : {}),
+          ...(inFile ? { scratch: inFile } : {}),
         }));
       }
-      const deOutlierIds = members.filter((i) => index.has(i, DE_OUTLIER)).map((i) => index.deOutlierIds.get(i)!);
-      for (const st of deOutlierSteps(roomId, deOutlierIds, prefix, { text: 'the source holds these in its timeline: no longer outliers (events.py _update_outliers_txn)' })) steps.push(u(st));
+      for (const x of group) {
+        const deOutlierIds = x.members.filter((i) => index.has(i, DE_OUTLIER)).map((i) => index.deOutlierIds.get(i)!);
+        for (const st of deOutlierSteps(roomId, deOutlierIds, `batch${x.no}-`, { text: 'the source holds these in its timeline: no longer outliers (events.py _update_outliers_txn)' })) steps.push(u(st));
+      }
     }
   }
 

@@ -2,26 +2,24 @@
  * Hands an import's slices their rows in order, making the next slice's rows while the current
  * one is written: in a worker thread (import-worker.ts) when the source is an SQLite file and the
  * machine has a second core, else here (a PostgreSQL source's queries still overlap the writes,
- * being asynchronous). A slice is asked for as values (SliceRows) or, for a target that copies
- * from scratch files, as a scratch file the worker wrote (SliceFile): then no row crosses
- * threads, and the writing thread's copy is SQLite's own INSERT … SELECT. At most two slices are
- * held at a time.
+ * being asynchronous). Slices are asked for one at a time as values (SliceRows), or, for a target
+ * that copies from scratch files, a group of them (a transaction's) as one scratch file the worker
+ * wrote, the next group's made while the current one is copied: then no row crosses threads, and
+ * the copy is SQLite's own INSERT … SELECT, one table at a time. At most two slices' rows (or two
+ * files) are held at a time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileForAnotherThread } from '../store/engine/memory.js';
 import type { ReadStore } from '../store/open.js';
-import { makeSliceRows, writeSliceFile, type SliceFile, type SliceRequest, type SliceRows } from './slice-rows.js';
+import { makeSliceRows, writeSlicesFile, type SliceRequest, type SliceRows } from './slice-rows.js';
 import { ImportWorker, workerAvailable } from './worker-client.js';
 
-type Form = 'values' | 'file';
-type Made<F extends Form> = F extends 'values' ? SliceRows : SliceFile;
-
 export class SlicePipeline {
-  private readonly requests: (() => SliceRequest)[] = [];
-  private readonly inFlight = new Map<string, Promise<SliceRows | SliceFile>>();
-  private last?: { readonly key: string; readonly made: SliceRows | SliceFile };
+  private readonly requests: { readonly make: () => SliceRequest; readonly group: number }[] = [];
+  private readonly inFlight = new Map<string, Promise<SliceRows | string>>();
+  private last?: { readonly key: string; readonly made: SliceRows | string };
   private worker?: ImportWorker;
   private dir?: string;
 
@@ -36,20 +34,20 @@ export class SlicePipeline {
     return fileForAnotherThread(source.main, source.state) !== undefined && workerAvailable();
   }
 
-  /** Registers a slice; its request is made when its rows are first wanted. Returns its number. */
-  add(request: () => SliceRequest): number {
-    this.requests.push(request);
+  /** Registers a slice of a group (groups numbered in order); its request is made when first wanted. Returns its number. */
+  add(request: () => SliceRequest, group: number): number {
+    this.requests.push({ make: request, group });
     return this.requests.length - 1;
   }
 
-  /** The rows of slice k as values; starts making slice k + 1 the same way. */
+  /** The rows of slice k as values; starts making slice k + 1. */
   rows(k: number): Promise<SliceRows> {
-    return this.get(k, 'values');
+    return this.take(`slice:${k}`, () => this.slice(k), k + 1 < this.requests.length ? () => this.slice(k + 1) : undefined);
   }
 
-  /** The rows of slice k in a scratch file (deleted by the engine that copies it); starts slice k + 1. */
-  file(k: number): Promise<SliceFile> {
-    return this.get(k, 'file');
+  /** The rows of a group's slices in one scratch file (deleted by the engine that copies it); starts the next group's. */
+  file(group: number): Promise<string> {
+    return this.take(`group:${group}`, () => this.group(group), group < (this.requests.at(-1)?.group ?? group) ? () => this.group(group + 1) : undefined);
   }
 
   async close(): Promise<void> {
@@ -58,37 +56,49 @@ export class SlicePipeline {
     await w?.close();
   }
 
-  private async get<F extends Form>(k: number, form: F): Promise<Made<F>> {
-    const key = `${k}:${form}`;
-    if (this.last?.key === key) return this.last.made as Made<F>;
-    const current = this.start(k, form);
-    if (k + 1 < this.requests.length) this.start(k + 1, form);
+  /** What `start` makes (made once), starting `next` beside it; after the last one the worker goes. */
+  private async take<T extends SliceRows | string>(key: string, start: () => Promise<T>, next?: () => Promise<unknown>): Promise<T> {
+    if (this.last?.key === key) return this.last.made as T;
+    const current = start();
+    void next?.();
     try {
       const made = await current;
       this.last = { key, made };
-      return made as Made<F>;
+      return made;
     } finally {
       this.inFlight.delete(key);
-      if (k + 1 >= this.requests.length) await this.close();
+      if (!next) await this.close();
     }
   }
 
-  private start(k: number, form: Form): Promise<SliceRows | SliceFile> {
-    const key = `${k}:${form}`;
+  private once<T extends SliceRows | string>(key: string, run: () => Promise<T>): Promise<T> {
     let p = this.inFlight.get(key);
     if (!p) {
-      const req = this.requests[k]!();
-      const into = form === 'file' ? join(this.scratchDir(), `slice-${k}.db`) : undefined;
-      if (this.useWorker) {
-        this.worker ??= new ImportWorker({ db: fileForAnotherThread(this.source.main, this.source.state)! });
-        p = this.worker.ask<SliceRows | SliceFile>({ kind: 'slice', req, ...(into ? { into } : {}) });
-      } else {
-        p = makeSliceRows(this.source, req).then((rows): Promise<SliceRows | SliceFile> | SliceRows => (into ? writeSliceFile(rows, req, into) : rows));
-      }
-      p.catch(() => undefined); // awaited by get(); a prefetch nobody asks for must not go unhandled
+      p = run();
+      p.catch(() => undefined); // awaited by take(); a prefetch nobody asks for must not go unhandled
       this.inFlight.set(key, p);
     }
-    return p;
+    return p as Promise<T>;
+  }
+
+  private slice(k: number): Promise<SliceRows> {
+    return this.once(`slice:${k}`, () => {
+      const req = this.requests[k]!.make();
+      return this.useWorker ? this.ensureWorker().ask<SliceRows>({ kind: 'slice', req }) : makeSliceRows(this.source, req);
+    });
+  }
+
+  private group(group: number): Promise<string> {
+    return this.once(`group:${group}`, () => {
+      const reqs = this.requests.filter((r) => r.group === group).map((r) => r.make());
+      const into = join(this.scratchDir(), `group-${group}.db`);
+      return this.useWorker ? this.ensureWorker().ask<string>({ kind: 'slices-file', reqs, into }) : writeSlicesFile(into, reqs, (r) => makeSliceRows(this.source, r));
+    });
+  }
+
+  private ensureWorker(): ImportWorker {
+    this.worker ??= new ImportWorker({ db: fileForAnotherThread(this.source.main, this.source.state)! });
+    return this.worker;
   }
 
   /** Where scratch files go: a directory of our own, removed when the process exits (a copied file is deleted at once). */

@@ -14,7 +14,7 @@ import { acceptedEventRows } from '../store/writers/accepted-event-rows.js';
 import type { EngineCapabilities, SqlValue } from '../store/engine/engine.js';
 import { eventSearchShape, insertKey, type EventSearchRow, type SynapseRow } from '../store/writers/synapse-rows.js';
 import { ScratchFile } from '../store/engine/scratch-file.js';
-import { INSERT_BATCH_ROWS, type ScratchBatch, type ScratchRows } from '../plan/plan.js';
+import { INSERT_BATCH_ROWS } from '../plan/plan.js';
 import { keyScopeCounted } from '../plan/scope.js';
 import { digestGiven } from '../plan/row-codec.js';
 
@@ -103,46 +103,38 @@ export async function makeSliceRows(source: ReadStore, req: SliceRequest): Promi
   return { tables: out, search: search.map(shape.values) };
 }
 
-/** A slice's rows written to a scratch file: per table (and `event_search`) its batches with their keys and digests. */
-export interface SliceFile {
-  readonly tables: Map<string, ScratchRows>;
-  readonly search?: ScratchRows;
-}
-
 /**
- * Writes a slice's rows to a scratch file at `path` (where they were made: the writing thread then
- * copies them with INSERT … SELECT), with what the journal needs of each batch: its keys and the
- * digest of its rows, computed as execute-step would from the values.
+ * Writes the rows of slices, one after another, to one scratch file at `path` (where they are made:
+ * the writing thread then copies each table with INSERT … SELECT), each batch with what the
+ * journal needs of it: its keys and the digest of its rows, as execute-step would compute them
+ * from the values. Holds one slice's rows at a time.
  */
-export async function writeSliceFile(rows: SliceRows, req: SliceRequest, path: string): Promise<SliceFile> {
+export async function writeSlicesFile(path: string, reqs: readonly SliceRequest[], make: (req: SliceRequest) => Promise<SliceRows>): Promise<string> {
   const file = new ScratchFile(path);
   try {
-    return await file.write(async () => {
-      const tables = new Map<string, ScratchRows>();
-      for (const [table, values] of rows.tables) {
-        const cols = req.columns[table]!;
-        const key = insertKey(table, cols);
-        const batches: ScratchBatch[] = [];
-        for (let i = 0; i < values.length; i += INSERT_BATCH_ROWS) {
-          const batch = values.slice(i, i + INSERT_BATCH_ROWS);
-          const { from, to } = await file.append(table, cols, batch);
-          const { scope, pieces } = keyScopeCounted(cols, key, batch);
-          batches.push({ from, to, scope, pieces, digest: digestGiven(cols, key, batch, pieces) });
+    await file.write(async () => {
+      for (const req of reqs) {
+        const rows = await make(req);
+        for (const [table, values] of rows.tables) {
+          const cols = req.columns[table]!;
+          const key = insertKey(table, cols);
+          for (let i = 0; i < values.length; i += INSERT_BATCH_ROWS) {
+            const batch = values.slice(i, i + INSERT_BATCH_ROWS);
+            const { scope, pieces } = keyScopeCounted(cols, key, batch);
+            await file.appendBatch(table, cols, batch, { scope, pieces, digest: digestGiven(cols, key, batch, pieces) });
+          }
         }
-        if (batches.length > 0) tables.set(table, { file: path, batches });
+        const shape = eventSearchShape(req.search);
+        if (shape.expressions) continue; // not copied from scratch files (an expression per value)
+        // journalled by docid (execute-step.ts): no keys, one piece
+        for (let i = 0; i < rows.search.length; i += INSERT_BATCH_ROWS) {
+          const batch = rows.search.slice(i, i + INSERT_BATCH_ROWS);
+          await file.appendBatch('event_search', shape.columns, batch, { pieces: [batch.length], digest: digestGiven(shape.columns, ['event_id'], batch, [batch.length]) });
+        }
       }
-      const shape = eventSearchShape(req.search);
-      if (shape.expressions || rows.search.length === 0) return { tables };
-      // journalled by docid (execute-step.ts): no keys, one piece
-      const batches: ScratchBatch[] = [];
-      for (let i = 0; i < rows.search.length; i += INSERT_BATCH_ROWS) {
-        const batch = rows.search.slice(i, i + INSERT_BATCH_ROWS);
-        const { from, to } = await file.append('event_search', shape.columns, batch);
-        batches.push({ from, to, pieces: [batch.length], digest: digestGiven(shape.columns, ['event_id'], batch, [batch.length]) });
-      }
-      return { tables, search: { file: path, batches } };
     });
   } finally {
     await file.close();
   }
+  return path;
 }

@@ -11,6 +11,7 @@ import type { JournalEntry } from './journal.js';
 import { INSERT_BATCH_ROWS, insertBatches, restoreExpectedRows, type InsertStep, type Scope, type RestoreStep, type SequenceRestoreStep, type SequenceState, type SequenceStep, type Step } from './plan.js';
 import { digestGiven, groupJournalRows, imageHolds, type GivenDigest, type JournalRow } from './row-codec.js';
 import { inPlaceRestore } from './restore-rows.js';
+import { decodeBatch } from '../store/engine/scratch-format.js';
 import { ROW_KEYS, UNIQUE_ROW_KEYS } from '../store/writers/synapse-rows.js';
 
 function sameColumns(a: readonly string[], b: readonly string[]): boolean {
@@ -54,12 +55,15 @@ interface InsertBatch {
 }
 
 async function* insertBatchesOn(tx: WriteSession, step: InsertStep): AsyncIterable<InsertBatch> {
-  const scratch = tx.copyFromScratch && !step.expressions ? await step.scratch?.() : undefined;
-  if (scratch) {
-    for (const b of scratch.batches) {
+  const file = tx.copyFromScratch && tx.scratchBatch && !step.expressions ? await step.scratch?.() : undefined;
+  if (file) {
+    for (let seq = 0; ; seq++) {
+      const stored = await tx.scratchBatch!(file, step.table, seq);
+      if (!stored) return;
+      const b = decodeBatch(stored.from, stored.to, stored.batch);
       yield {
         count: b.to - b.from + 1,
-        write: () => tx.copyFromScratch!(scratch.file, step.table, step.columns, b.from, b.to),
+        write: () => tx.copyFromScratch!(file, step.table, step.columns, b.from, b.to),
         keys: () => {
           if (!b.scope) throw new SynapseDoctorError('INTERNAL', `the scratch rows of ${step.table} came without their keys`);
           return { scope: b.scope, pieces: b.pieces };
@@ -67,7 +71,6 @@ async function* insertBatchesOn(tx: WriteSession, step: InsertStep): AsyncIterab
         digest: () => b.digest,
       };
     }
-    return;
   }
   for await (const batch of insertBatches(step, INSERT_BATCH)) {
     if (batch.length === 0) continue;

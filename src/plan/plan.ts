@@ -57,21 +57,16 @@ export interface InsertStep extends StepBase {
   readonly count: number;
   readonly rows: readonly RowValues[] | RowSource;
   /**
-   * The same rows already written to a scratch file by another thread, for an engine that can
-   * copy from one (WriteSession.copyFromScratch): applying then moves no value through
-   * JavaScript. `rows` stays the rows' source for the other outputs and engines.
+   * The same rows already written to a scratch file by another thread (store/engine/
+   * scratch-file.ts: under the step's table, with its batches), for an engine that can copy from
+   * one (WriteSession.copyFromScratch): applying then moves no value through JavaScript. `rows`
+   * stays the rows' source for the other outputs and engines.
    */
-  readonly scratch?: () => Promise<ScratchRows | undefined>;
+  readonly scratch?: () => Promise<string>;
 }
 
 /** Rows an insert writes (and journals) at a time. */
 export const INSERT_BATCH_ROWS = 2000;
-
-/** An insert step's rows in a scratch file (store/engine/scratch-file.ts), in the batches applying writes. */
-export interface ScratchRows {
-  readonly file: string;
-  readonly batches: readonly ScratchBatch[];
-}
 
 /** One batch: its rowids in the file, and what the journal needs of it, made where the rows were made. */
 export interface ScratchBatch {

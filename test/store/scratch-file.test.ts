@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SqlValue } from '../../src/store/engine/engine.js';
 import { ScratchFile } from '../../src/store/engine/scratch-file.js';
+import { decodeBatch } from '../../src/store/engine/scratch-format.js';
 import { SqliteEngine } from '../../src/store/engine/sqlite/sqlite-engine.js';
 import { ENGINES, emptyDatabase } from '../support/engines.js';
 
@@ -30,33 +31,44 @@ async function target(path: string): Promise<SqliteEngine> {
   return e;
 }
 
-async function scratchOf(name: string): Promise<{ path: string; ranges: { from: number; to: number }[] }> {
+const COLS = ['id', 'n', 'flag', 'body'];
+const DIGEST = { rows: 0, columns: COLS, key: ['id'], sha256: '', pieces: [] };
+
+/** Two batches of ROWS in a scratch file, as the import's worker writes them. */
+async function scratchOf(name: string): Promise<string> {
   const path = join(dir, name);
   const f = new ScratchFile(path);
-  const ranges = await f.write(async (w) => [await w.append('t', ['id', 'n', 'flag', 'body'], ROWS.slice(0, 2)), await w.append('t', ['id', 'n', 'flag', 'body'], ROWS.slice(2))]);
+  await f.write(async (w) => {
+    await w.appendBatch('t', COLS, ROWS.slice(0, 2), { pieces: [2], digest: DIGEST });
+    await w.appendBatch('t', COLS, ROWS.slice(2), { scope: { key: ['id'], values: [['$c'], ['$d']] }, pieces: [2], digest: DIGEST });
+  });
+  expect(f.counts).toEqual(new Map([['t', 4]]));
   await f.close();
-  return { path, ranges };
+  return path;
 }
 
 describe('scratch files', () => {
   it('copies rows batch by batch as a direct insert stores them; the file is gone after COMMIT', async () => {
-    const { path, ranges } = await scratchOf('a.db');
-    expect(ranges).toEqual([{ from: 1, to: 2 }, { from: 3, to: 4 }]);
+    const path = await scratchOf('a.db');
     const copied = await target(join(dir, 'copied.db'));
     const direct = await target(join(dir, 'direct.db'));
     try {
       await copied.transaction(async (tx) => {
-        for (const r of ranges) await tx.copyFromScratch!(path, 't', ['id', 'n', 'flag', 'body'], r.from, r.to);
+        const first = await tx.scratchBatch!(path, 't', 0);
+        const second = await tx.scratchBatch!(path, 't', 1);
+        expect(await tx.scratchBatch!(path, 't', 2)).toBeUndefined();
+        expect(decodeBatch(second!.from, second!.to, second!.batch)).toEqual({ from: 3, to: 4, scope: { key: ['id'], values: [['$c'], ['$d']] }, pieces: [2], digest: DIGEST });
+        for (const b of [first!, second!]) await tx.copyFromScratch!(path, 't', COLS, b.from, b.to);
       });
       expect(existsSync(path)).toBe(false);
-      await direct.transaction(async (tx) => tx.insertMany('t', ['id', 'n', 'flag', 'body'], ROWS));
+      await direct.transaction(async (tx) => tx.insertMany('t', COLS, ROWS));
       const read = (e: SqliteEngine): unknown[] => e.handle.prepare('SELECT id, n, typeof(n) AS tn, flag, typeof(flag) AS tf, body, typeof(body) AS tb FROM t ORDER BY id').all();
       expect(read(copied)).toEqual(read(direct));
       expect(read(copied)).toHaveLength(4);
       // the next transaction attaches another file under the same name (the same rows: refused by the key)
       const again = await scratchOf('b.db');
-      await expect(copied.transaction(async (tx) => tx.copyFromScratch!(again.path, 't', ['id', 'n', 'flag', 'body'], 1, 1))).rejects.toThrow(/UNIQUE/);
-      expect(existsSync(again.path)).toBe(false);
+      await expect(copied.transaction(async (tx) => tx.copyFromScratch!(again, 't', COLS, 1, 1))).rejects.toThrow(/UNIQUE/);
+      expect(existsSync(again)).toBe(false);
     } finally {
       await copied.close();
       await direct.close();
@@ -64,11 +76,11 @@ describe('scratch files', () => {
   });
 
   it('a rolled-back transaction copies nothing and still removes the file', async () => {
-    const { path, ranges } = await scratchOf('c.db');
+    const path = await scratchOf('c.db');
     const e = await target(join(dir, 'rolled.db'));
     try {
       await expect(e.transaction(async (tx) => {
-        await tx.copyFromScratch!(path, 't', ['id', 'n', 'flag', 'body'], ranges[0]!.from, ranges[1]!.to);
+        await tx.copyFromScratch!(path, 't', COLS, 1, 4);
         throw new Error('stop');
       })).rejects.toThrow('stop');
       expect(existsSync(path)).toBe(false);

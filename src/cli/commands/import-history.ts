@@ -32,7 +32,7 @@ export function registerImportHistory(program: Command, ctx: CliContext): void {
     .option('--to-config <homeserver.yaml>', "the target's Synapse config")
     .option('--room <room>', 'a room (id !… or alias #… known to the target); repeatable', collectRepeated)
     .option('--all-shared-rooms', 'every room both databases hold')
-    .option('--batch-size <n>', 'events per transaction (default 20000; rows are made 5000 events at a time)')
+    .option('--batch-size <n>', 'events per transaction (default 100000; rows are made 5000 events at a time)')
     .addOption(new Option('--slice-size <n>', 'events whose rows are made at a time (tests)').hideHelp());
   addPlanOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const g = globalOptions(command);
@@ -59,7 +59,11 @@ export function registerImportHistory(program: Command, ctx: CliContext): void {
         const results: unknown[] = [];
         for (const roomId of [...new Set(roomIds)]) {
           const started = Date.now();
-          const { plan, summary, empty } = await planImport(source, target, { roomId, ...(batchSize !== undefined ? { batchSize } : {}), ...(sliceSize !== undefined ? { sliceSize } : {}) }, `import-history --room ${roomId}`);
+          const { plan, summary, empty } = await planImport(source, target, {
+            roomId, ...(batchSize !== undefined ? { batchSize } : {}), ...(sliceSize !== undefined ? { sliceSize } : {}),
+            // scratch files serve --apply only: a script (--sql) or a dry run reads each slice's rows as values
+            ...(po.apply && po.sql === undefined ? {} : { scratch: false }),
+          }, `import-history --room ${roomId}`);
           if (empty) {
             if (g.json) results.push({ format: 1, room_id: roomId, nothing_to_do: true, summary });
             else writeOut(`${plan.notes.map(printable).join('\n')}\nNothing to copy: the target already holds every event of the source's room.`);

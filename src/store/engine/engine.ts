@@ -141,6 +141,8 @@ export interface WriteSession extends ReadEngine {
    * transaction ends, and is then deleted. Only where the engine can (SQLite).
    */
   copyFromScratch?(file: string, table: string, columns: readonly string[], from: number, to: number): Promise<void>;
+  /** Batch `seq` of `table` in a scratch file, as stored (scratch-format.ts), or undefined after the last. */
+  scratchBatch?(file: string, table: string, seq: number): Promise<{ from: number; to: number; batch: string } | undefined>;
   /** Nested unit inside the running transaction (a savepoint). */
   transaction<T>(fn: (tx: WriteSession) => Promise<T>): Promise<T>;
 }

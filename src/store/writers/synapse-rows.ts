@@ -14,7 +14,7 @@
 import type { EngineCapabilities, ReadEngine, SqlValue } from '../engine/engine.js';
 import { statement } from '../engine/engine.js';
 import { tableColumns } from '../introspect.js';
-import { INSERT_BATCH_ROWS, type InsertStep, type PlanDatabase, type Reason, type ScratchRows, type Step } from '../../plan/plan.js';
+import { INSERT_BATCH_ROWS, type InsertStep, type PlanDatabase, type Reason, type Step } from '../../plan/plan.js';
 
 export type SynapseRow = Readonly<Record<string, SqlValue | undefined>>;
 
@@ -179,17 +179,23 @@ export function insertKey(table: string, columns: readonly string[]): readonly s
   return key.every((k) => columns.includes(k)) ? key : [...columns];
 }
 
+/**
+ * An insert whose rows are made when it runs: `rows` yields them in chunks (each read again for
+ * every output); `scratch`, where the target can copy from one, names the scratch file holding
+ * the same rows (InsertStep.scratch).
+ */
 export function lazyInsertStep(
-  table: string, columns: readonly string[], count: number, rows: () => Promise<readonly (readonly SqlValue[])[]>, options: InsertOptions,
-  scratch?: () => Promise<ScratchRows | undefined>,
+  table: string, columns: readonly string[], count: number, rows: () => AsyncIterable<readonly (readonly SqlValue[])[]>, options: InsertOptions,
+  scratch?: () => Promise<string>,
 ): InsertStep | undefined {
   if (count === 0) return undefined;
   return {
     kind: 'insert', id: `${options.idPrefix ?? ''}${table}`, reason: options.reason, database: options.database ?? 'main', table, columns: [...columns],
     key: insertKey(table, columns), count,
     rows: async function* () {
-      const all = await rows();
-      for (let i = 0; i < all.length; i += INSERT_BATCH_ROWS) yield all.slice(i, i + INSERT_BATCH_ROWS);
+      for await (const all of rows()) {
+        for (let i = 0; i < all.length; i += INSERT_BATCH_ROWS) yield all.slice(i, i + INSERT_BATCH_ROWS);
+      }
     },
     ...(scratch ? { scratch } : {}),
   };

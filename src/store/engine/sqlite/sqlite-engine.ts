@@ -14,6 +14,7 @@ import type { CompiledStatement, Engine, EngineCapabilities, EngineHooks, Intros
 import { toStatement } from '../engine.js';
 import { compileFor } from '../dialects.js';
 import { quoteIdent, savepointName } from '../sql-text.js';
+import { BATCHES_TABLE } from '../scratch-format.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { mapSqliteError } from './sqlite-errors.js';
 import { acquireLockFile, sqliteOtherUsers } from './sqlite-hooks.js';
@@ -245,17 +246,33 @@ export class SqliteEngine implements Engine {
     }
   }
 
+  /** The schema a scratch file is attached as in the running transaction (attached on first use). */
+  private scratchSchema(file: string): string {
+    let schema = this.scratch.get(file);
+    if (!schema) {
+      // SQLite attaches at most 10 databases; DETACH waits for the transaction's end
+      schema = `sd_scratch_${this.scratch.size}`;
+      this.handle.prepare(`ATTACH DATABASE ? AS ${schema}`).run(file);
+      this.scratch.set(file, schema);
+    }
+    return schema;
+  }
+
   async copyFromScratch(file: string, table: string, columns: readonly string[], from: number, to: number): Promise<void> {
     try {
-      let schema = this.scratch.get(file);
-      if (!schema) {
-        // SQLite attaches at most 10 databases; DETACH waits for the transaction's end
-        schema = `sd_scratch_${this.scratch.size}`;
-        this.handle.prepare(`ATTACH DATABASE ? AS ${schema}`).run(file);
-        this.scratch.set(file, schema);
-      }
+      const schema = this.scratchSchema(file);
       const cols = columns.map(quoteIdent).join(', ');
       this.prepare(`INSERT INTO main.${quoteIdent(table)} (${cols}) SELECT ${cols} FROM ${schema}.${quoteIdent(table)} WHERE rowid BETWEEN ? AND ?`).run(from, to);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async scratchBatch(file: string, table: string, seq: number): Promise<{ from: number; to: number; batch: string } | undefined> {
+    try {
+      const schema = this.scratchSchema(file);
+      const row = this.prepare(`SELECT from_rowid, to_rowid, batch FROM ${schema}.${BATCHES_TABLE} WHERE tbl = ? AND seq = ?`).get(table, seq) as { from_rowid: number; to_rowid: number; batch: string } | undefined;
+      return row && { from: row.from_rowid, to: row.to_rowid, batch: row.batch };
     } catch (e) {
       this.fail(e);
     }
