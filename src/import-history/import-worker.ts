@@ -54,7 +54,7 @@ function openSource(): Promise<SynapseDatabase> {
   if (!db) return Promise.reject(new SynapseDoctorError('INTERNAL', 'this worker has no source to read'));
   store ??= openDatabase({ db }).then((s) => {
     // slices read events by ordering, scattered: a large page cache would only add to the memory
-    limitPageCache(s.main, 16 << 10);
+    limitPageCache(s.main, 8 << 10);
     return s;
   });
   return store;

@@ -22,7 +22,8 @@ export class ImportWorker {
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 
   constructor(data: ImportWorkerData) {
-    this.worker = new Worker(WORKER_FILE, { workerData: data });
+    // a small young generation: the worker's garbage is collected early instead of held (memory target: the whole import under 500 MB)
+    this.worker = new Worker(WORKER_FILE, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
     // an idle worker does not keep the process alive; a pending answer does (see ask)
     this.worker.unref();
     this.worker.on('message', (m: ImportWorkerReply) => {

@@ -214,8 +214,9 @@ export class PostgresEngine implements Engine {
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[], expressions?: readonly string[]): Promise<void> {
     if (rows.length === 0) return;
     const width = columns.length;
-    if (rows.length >= COPY_FROM_ROWS && (expressions ?? []).every((e) => e === '?')) {
-      await this.copyRows(table, columns, rows);
+    if (rows.length >= COPY_FROM_ROWS) {
+      if ((expressions ?? []).every((e) => e === '?')) await this.copyRows(table, columns, rows);
+      else await this.copyThroughStaging(table, columns, rows, expressions!);
       return;
     }
     const perStatement = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(PG_MAX_PARAMS / width)));
@@ -263,6 +264,25 @@ export class PostgresEngine implements Engine {
     } catch (e) {
       throw mapPostgresError(e, this.description);
     }
+  }
+
+  /**
+   * Bulk rows whose values go through SQL expressions (event_search's to_tsvector): COPY into a
+   * temporary table with the target's columns (text where an expression takes the value), then one
+   * INSERT … SELECT applying the expressions. Parsing thousands of VALUES tuples costs the server
+   * more than the expressions themselves.
+   */
+  private async copyThroughStaging(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[], expressions: readonly string[]): Promise<void> {
+    const staging = quoteIdent(`sd_staging_${table}`);
+    const shape = columns.map((c, i) => ((expressions[i] ?? '?') === '?' ? quoteIdent(c) : `NULL::text AS ${quoteIdent(c)}`)).join(', ');
+    const values = columns.map((c, i) => (expressions[i] ?? '?').replace('?', quoteIdent(c))).join(', ');
+    // in a transaction (a savepoint inside the caller's): the staging table lives until its COMMIT
+    await this.transaction(async () => {
+      await this.raw(`CREATE TEMP TABLE IF NOT EXISTS ${staging} ON COMMIT DROP AS SELECT ${shape} FROM ${quoteIdent(table)} WITH NO DATA`);
+      await this.copyRows(`sd_staging_${table}`, columns, rows);
+      await this.raw(`INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) SELECT ${values} FROM ${staging}`);
+      await this.raw(`TRUNCATE ${staging}`);
+    });
   }
 
   async exec(sql: string): Promise<void> {
