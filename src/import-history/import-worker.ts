@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SynapseDoctorError } from '../errors.js';
-import { limitPageCache } from '../store/engine/memory.js';
+import { setPageCache } from '../store/engine/memory.js';
 import { toThreadError, type ThreadError } from '../threads/worker-file.js';
 import { openDatabase, type SynapseDatabase } from '../store/open.js';
 import { iterateSourceEventJson } from '../store/readers/history.js';
@@ -52,7 +52,7 @@ function openSource(): Promise<SynapseDatabase> {
   if (!db) return Promise.reject(new SynapseDoctorError('INTERNAL', 'this worker has no source to read'));
   store ??= openDatabase({ db }).then((s) => {
     // slices read events by ordering, scattered: a large page cache would only add to the memory
-    limitPageCache(s.main, 16 << 10);
+    setPageCache(s.main, 16 << 10);
     return s;
   });
   return store;
