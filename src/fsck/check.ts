@@ -62,6 +62,12 @@ export interface FsckCheckDefinition {
   /** PostgreSQL-only or SQLite-only checks say so; the runner skips them elsewhere. */
   readonly engines?: readonly ('sqlite' | 'postgres')[];
   run(ctx: FsckContext): Promise<readonly FsckFinding[]>;
+  /**
+   * Starts shared work this check needs on another thread, before any check runs, where that is
+   * possible (the event pass on SQLite); true when it did: the runner then runs this check after
+   * those that need nothing from another thread, so that both threads work at once.
+   */
+  startAside?(ctx: FsckContext): boolean;
   /** For fixable checks: the repair of what `run` found (re-read at planning time, not trusted from the finding). */
   repair?(ctx: FsckContext, findings: readonly FsckFinding[]): Promise<FsckRepair>;
 }

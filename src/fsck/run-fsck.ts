@@ -1,7 +1,8 @@
 /**
  * Runs fsck checks over a database (or one room) and gathers a report as plain data. Checks run one
- * after another (each streams its own reads); a check that throws is reported as `failed` with its
- * message, so one broken table cannot hide every other finding.
+ * after another (each streams its own reads), except shared work a check can start on another
+ * thread (its `startAside`), which overlaps them; a check that throws is reported as `failed` with
+ * its message, so one broken table cannot hide every other finding.
  */
 import type { FsckCheckDefinition, FsckContext, FsckFinding, FsckGroup, FsckSeverity } from './check.js';
 import { ALL_CHECKS } from './checks/index.js';
@@ -56,23 +57,28 @@ export function fsckContext(db: ReadStore, options: FsckOptions = {}): FsckConte
 export async function runFsck(db: ReadStore, options: FsckOptions = {}): Promise<FsckReport> {
   const ctx = fsckContext(db, options);
   const checks = selectChecks(options.only, options.checks ?? ALL_CHECKS);
-  const results: FsckCheckResult[] = [];
-  const findings: FsckFinding[] = [];
-  for (const check of checks) {
+  const runsHere = (c: FsckCheckDefinition): boolean => c.engines === undefined || c.engines.includes(db.main.kind);
+  // Checks whose work started on another thread run last: the others meanwhile run on this one.
+  const aside = new Set(checks.filter((c) => runsHere(c) && c.startAside?.(ctx) === true));
+  const order = [...checks.filter((c) => !aside.has(c)), ...checks.filter((c) => aside.has(c))];
+  const done = new Map<FsckCheckDefinition, { result: FsckCheckResult; found: readonly FsckFinding[] }>();
+  for (const check of order) {
     const base = { id: check.id, group: check.group, title: check.title, severity: check.severity, fixable: check.fixable };
     const started = Date.now();
-    if (check.engines !== undefined && !check.engines.includes(db.main.kind)) {
-      results.push({ ...base, status: 'skipped', findings: 0, note: `only on ${check.engines.join(' and ')}`, ms: 0 });
+    if (!runsHere(check)) {
+      done.set(check, { result: { ...base, status: 'skipped', findings: 0, note: `only on ${check.engines!.join(' and ')}`, ms: 0 }, found: [] });
       continue;
     }
     try {
       const found = await check.run(ctx);
-      findings.push(...found);
-      results.push({ ...base, status: found.length > 0 ? 'found' : 'ok', findings: found.length, ms: Date.now() - started });
+      done.set(check, { result: { ...base, status: found.length > 0 ? 'found' : 'ok', findings: found.length, ms: Date.now() - started }, found });
     } catch (e) {
-      results.push({ ...base, status: 'failed', findings: 0, note: (e as Error).message, ms: Date.now() - started });
+      done.set(check, { result: { ...base, status: 'failed', findings: 0, note: (e as Error).message, ms: Date.now() - started }, found: [] });
     }
   }
+  // the report in the checks' own order, however they ran
+  const results = checks.map((c) => done.get(c)!.result);
+  const findings = checks.flatMap((c) => done.get(c)!.found);
   const count = (s: FsckSeverity): number => findings.filter((f) => f.severity === s).length;
   return {
     format: 1,

@@ -4,6 +4,11 @@
  */
 import type { FsckCheckDefinition, FsckContext, FsckFinding } from './check.js';
 
+export interface RoomTallyData {
+  readonly size: number;
+  readonly rooms: readonly (readonly [string | null, { count: number; sample: Record<string, unknown>[] }])[];
+}
+
 export class RoomTally {
   private readonly rooms = new Map<string | null, { count: number; sample: Record<string, unknown>[] }>();
   constructor(private readonly size: number) {}
@@ -14,6 +19,27 @@ export class RoomTally {
     if (r === undefined) this.rooms.set(roomId, (r = { count: 0, sample: [] }));
     r.count += n;
     if (r.sample.length < this.size) r.sample.push(make());
+  }
+
+  /** Its counts and samples as plain data (to cross a thread boundary). */
+  toData(): RoomTallyData {
+    return { size: this.size, rooms: [...this.rooms] };
+  }
+
+  /** One tally of rows counted in parts, in order: counts add up, each room's sample is its first rows. */
+  static fromParts(parts: readonly RoomTallyData[]): RoomTally {
+    const t = new RoomTally(parts[0]?.size ?? 0);
+    for (const part of parts) {
+      for (const [room, r] of part.rooms) {
+        const have = t.rooms.get(room);
+        if (have === undefined) t.rooms.set(room, { count: r.count, sample: r.sample.slice(0, t.size) });
+        else {
+          have.count += r.count;
+          have.sample.push(...r.sample.slice(0, t.size - have.sample.length));
+        }
+      }
+    }
+    return t;
   }
 
   get size_(): number {

@@ -7,7 +7,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SynapseDoctorError } from '../errors.js';
-import { limitPageCache } from '../store/engine/memory.js';
+import { setPageCache } from '../store/engine/memory.js';
+import { toThreadError, type ThreadError } from '../threads/worker-file.js';
 import { openDatabase, type SynapseDatabase } from '../store/open.js';
 import { iterateSourceEventJson } from '../store/readers/history.js';
 import { EventScanner, type ScanResult, type ScannedEvent } from './scan-events.js';
@@ -31,7 +32,7 @@ export type ImportWorkerMessage =
 
 export type ImportWorkerReply =
   | { readonly id: number; readonly value: unknown }
-  | { readonly id: number; readonly error: { readonly code: string; readonly message: string; readonly hint?: string } };
+  | { readonly id: number; readonly error: ThreadError };
 
 const port = parentPort!;
 const { db } = workerData as ImportWorkerData;
@@ -44,8 +45,7 @@ function reply(id: number, run: () => Promise<{ value: unknown; transfer?: Array
   return run().then(
     ({ value, transfer }) => port.postMessage({ id, value } satisfies ImportWorkerReply, transfer ?? []),
     (e: unknown) => {
-      const error = e instanceof SynapseDoctorError ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
-      port.postMessage({ id, error } satisfies ImportWorkerReply);
+      port.postMessage({ id, error: toThreadError(e) } satisfies ImportWorkerReply);
     },
   );
 }
@@ -54,7 +54,7 @@ function openSource(): Promise<SynapseDatabase> {
   if (!db) return Promise.reject(new SynapseDoctorError('INTERNAL', 'this worker has no source to read'));
   store ??= openDatabase({ db }).then((s) => {
     // slices read events by ordering, scattered: a large page cache would only add to the memory
-    limitPageCache(s.main, 8 << 10);
+    setPageCache(s.main, 8 << 10);
     return s;
   });
   return store;

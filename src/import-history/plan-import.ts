@@ -62,7 +62,7 @@ import { startScan } from './scan-feed.js';
 import { COUNTED } from './scan-events.js';
 import { Column } from './typed-column.js';
 import { SlicePipeline } from './slice-pipeline.js';
-import { limitPageCache, releaseMemory } from '../store/engine/memory.js';
+import { setPageCache, releaseMemory } from '../store/engine/memory.js';
 import type { SliceRequest } from './slice-rows.js';
 import { keyedStatements, planThreadRows } from '../store/writers/room-steps.js';
 import { backwardExtremityCountCheck, clearAuthChainIndexStep, deOutlierSteps, lowerMinDepthStep, roomEventCountCheck, roomTimelineCountCheck } from '../store/writers/history-steps.js';
@@ -325,7 +325,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   }
 
   // Planning reads the source once, in order: a large page cache would only hold on to memory.
-  limitPageCache(source.main, 16 << 10);
+  setPageCache(source.main, 16 << 10);
   // The target's events of the room (what it has: bounded by the target, not the source).
   const have = await roomEventIndex(target.main, roomId);
   const index = new ImportIndex();

@@ -1,17 +1,15 @@
 /** The main thread's side of the import's worker thread (import-worker.ts). */
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { SynapseDoctorError, type ErrorCode } from '../errors.js';
+import { SynapseDoctorError } from '../errors.js';
+import { fromThreadError, usableWorkerFile } from '../threads/worker-file.js';
 import type { ImportWorkerData, ImportWorkerMessage, ImportWorkerReply } from './import-worker.js';
 
 /** Exists in the built package (dist/); from TypeScript sources (a test importing src/) there is none and the work is done here. */
-const WORKER_FILE = fileURLToPath(new URL('./import-worker.js', import.meta.url));
+const WORKER_URL = new URL('./import-worker.js', import.meta.url);
 
 /** Whether a worker would help: a second core, and the built worker file. */
 export function workerAvailable(): boolean {
-  return availableParallelism() > 1 && existsSync(WORKER_FILE);
+  return usableWorkerFile(WORKER_URL) !== undefined;
 }
 
 type Outgoing = ImportWorkerMessage extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
@@ -23,7 +21,7 @@ export class ImportWorker {
 
   constructor(data: ImportWorkerData) {
     // a small young generation: the worker's garbage is collected early instead of held (memory target: the whole import under 500 MB)
-    this.worker = new Worker(WORKER_FILE, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+    this.worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
     // an idle worker does not keep the process alive; a pending answer does (see ask)
     this.worker.unref();
     this.worker.on('message', (m: ImportWorkerReply) => {
@@ -31,7 +29,7 @@ export class ImportWorker {
       if (!w) return;
       this.waiting.delete(m.id);
       if (this.waiting.size === 0) this.worker.unref();
-      if ('error' in m) w.reject(new SynapseDoctorError(m.error.code as ErrorCode, m.error.message, m.error.hint ? { hint: m.error.hint } : {}));
+      if ('error' in m) w.reject(fromThreadError(m.error));
       else w.resolve(m.value);
     });
     const fail = (e: unknown): void => {

@@ -26,7 +26,7 @@ import { findForwardExtremityCounts } from '../../store/readers/inspect.js';
 import { findRoomDepths, iterateExtremitiesWithChildren, iterateHeldBackwardExtremities, iterateMissingBackwardExtremities } from '../../store/readers/fsck-dag.js';
 import { EVENT_AUTH, EVENT_EDGES, eventRowCountChecks, pairCountChecks, pairDeleteSteps, pairInsertSteps, roomDepthSteps, type PairTable } from '../../store/writers/fsck-repairs.js';
 import { roomsOf, tally } from '../sample.js';
-import { eventPass, runEventPass, type RowDiff } from './event-pass.js';
+import { eventPass, runEventPass, startEventPassAside, type RowDiff } from './event-pass.js';
 
 /** Synapse's `dummy_events_threshold` default (synapse/config/server.py): above it, it sends dummy events to merge extremities. */
 export const DUMMY_EVENTS_THRESHOLD = 10;
@@ -66,6 +66,7 @@ const edges: FsckCheckDefinition = {
   severity: 'error',
   why: 'Synapse walks event_edges, not the JSON, to backfill, paginate and compute extremities: missing rows (what un-rejecting events by hand leaves) cut the room\'s history there and leave stale forward extremities, wrong rows invent ancestry.',
   fixable: true,
+  startAside: startEventPassAside,
   async run(ctx) {
     return (await eventPass(ctx)).edges.findings(this, () => ({ advice: '--fix rebuilds these rows from the stored JSON.' }));
   },
@@ -81,6 +82,7 @@ const auth: FsckCheckDefinition = {
   severity: 'error',
   why: 'Synapse reads event_auth for auth chains (state resolution, /event_auth and /state_ids for other servers, the chain cover index), so rows that differ from the JSON give wrong auth chains and wrong resolved state.',
   fixable: true,
+  startAside: startEventPassAside,
   async run(ctx) {
     return (await eventPass(ctx)).auth.findings(this, () => ({ advice: '--fix rebuilds these rows from the stored JSON; restart Synapse afterwards (it caches auth chains).' }));
   },

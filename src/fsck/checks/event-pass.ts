@@ -14,9 +14,11 @@ import { fastEventHashes } from '../../matrix/canonical-fast.js';
 import { redactEvent } from '../../matrix/redaction.js';
 import { ROOM_VERSIONS, type RoomVersionRules } from '../../matrix/room-versions.js';
 import { internalMetadataFlag } from '../../store/internal-metadata.js';
-import { findAuthOf, findEdgesOf, findMinStreamOrdering, findPassPage, type PassEventRow } from '../../store/readers/fsck-events.js';
+import { findAuthOf, findEdgesOf, findMinStreamOrdering, findPassPage, findStreamOrderingSplits, type PassEventRow } from '../../store/readers/fsck-events.js';
 import { findRooms } from '../../store/readers/inspect.js';
-import { perContext, RoomTally } from '../sample.js';
+import { perContext, RoomTally, type RoomTallyData } from '../sample.js';
+import { fileForAnotherThread } from '../../store/engine/memory.js';
+import { runOneShotWorker, usableWorkerFile } from '../../threads/worker-file.js';
 
 const PAGE = 2000;
 
@@ -47,6 +49,9 @@ export interface PassOptions {
   /** Called with every differing event (repairs collect them; the checks keep only samples). */
   readonly onEdges?: (d: RowDiff) => void;
   readonly onAuth?: (d: RowDiff) => void;
+  /** Only events with stream_ordering > after and <= through (a part of the pass given to one thread). */
+  readonly after?: number;
+  readonly through?: number;
 }
 
 /** Room versions Synapse may know and we do not (namespaced, experimental ones): not checked, not flagged. */
@@ -54,7 +59,12 @@ export function isNamespacedRoomVersion(v: string): boolean {
   return v.includes('.');
 }
 
-function diff(want: readonly string[], have: readonly string[]): { missing: string[]; extra: string[] } {
+type Diff = { readonly missing: readonly string[]; readonly extra: readonly string[] };
+const NO_DIFF: Diff = Object.freeze({ missing: Object.freeze([]), extra: Object.freeze([]) });
+
+function diff(want: readonly string[], have: readonly string[]): Diff {
+  // the usual case, a few ids on both sides and the same ones: no sets to build
+  if (want.length === have.length && want.length <= 8 && want.every((x) => have.includes(x)) && have.every((x) => want.includes(x))) return NO_DIFF;
   const w = new Set(want);
   const h = new Set(have);
   return { missing: [...w].filter((x) => !h.has(x)).sort(), extra: [...h].filter((x) => !w.has(x)).sort() };
@@ -84,8 +94,12 @@ function withoutSynapseExtras(raw: JsonObject): JsonObject {
   return out;
 }
 
-/** JSON.parse is exact unless the text may hold a number JSON.parse would change (16+ digits, a fraction or exponent). */
-const MAYBE_INEXACT = /\d{16}|\d[.eE]/;
+/**
+ * JSON.parse is exact unless the text may hold a number JSON.parse would change (16+ digits, a
+ * fraction or exponent). A number token follows `:`, `[` or `,` (and blanks): looking only there
+ * keeps event ids and hashes ("…3e…" in base64) from sending most events to the slow parser.
+ */
+const MAYBE_INEXACT = /[:,[]\s*-?(?:\d+[.eE]|\d{16})/;
 
 /** Parses a stored event: native JSON.parse where it is exact, else the bigint-aware parser. */
 function parseFast(json: string, rules: RoomVersionRules, eventId: string): { raw: JsonObject; pdu: Pdu } | undefined {
@@ -114,16 +128,16 @@ export async function runEventPass(ctx: FsckContext, options: PassOptions = {}):
   const rooms: readonly (string | undefined)[] = options.rooms ?? [ctx.roomId];
   const versions = new Map((await findRooms(engine, ctx.roomId)).map((r) => [r.room_id, r.room_version]));
   for (const room of rooms) {
-    const min = await findMinStreamOrdering(engine, room);
+    const min = options.after === undefined ? await findMinStreamOrdering(engine, room) : options.after + 1;
     if (min === null) continue;
     // The next page is asked for before this one is checked: on PostgreSQL the server reads it
     // while we hash (on SQLite the driver is synchronous and this changes nothing).
-    let pending: Promise<PassEventRow[]> | undefined = findPassPage(engine, caps, room, min - 1, PAGE);
+    let pending: Promise<PassEventRow[]> | undefined = findPassPage(engine, caps, room, min - 1, PAGE, options.through);
     while (pending !== undefined) {
       const page = await pending;
       pending = undefined;
       if (page.length === 0) break;
-      if (page.length === PAGE) pending = findPassPage(engine, caps, room, page[page.length - 1]!.stream_ordering, PAGE);
+      if (page.length === PAGE) pending = findPassPage(engine, caps, room, page[page.length - 1]!.stream_ordering, PAGE, options.through);
       pass.eventsRead += page.length;
       try {
         await checkPage(ctx, page, versions, pass, options);
@@ -221,5 +235,73 @@ async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], versio
   }
 }
 
+/** What the pass's worker thread (event-pass-worker.ts) is given. */
+export interface EventPassRequest {
+  readonly db: string;
+  readonly roomId?: string;
+  readonly sampleSize: number;
+  readonly after?: number;
+  readonly through?: number;
+}
+
+/** Threads the pass is divided among (by stream ordering): with the main thread's checks, enough to keep two cores busy to the end. */
+const PASS_THREADS = 2;
+
+type Tallies = Exclude<keyof EventPass, 'eventsRead'>;
+const TALLIES: readonly Tallies[] = ['missingJson', 'badJson', 'idMismatch', 'hashMismatch', 'edges', 'auth', 'softFailed'];
+export type EventPassData = { readonly [K in Tallies]: RoomTallyData } & { readonly eventsRead: number };
+
+export function eventPassData(p: EventPass): EventPassData {
+  return { ...(Object.fromEntries(TALLIES.map((k) => [k, p[k].toData()])) as { [K in Tallies]: RoomTallyData }), eventsRead: p.eventsRead };
+}
+
+/** The pass from its parts, in stream order (each room's sample is the first events of the first parts). */
+function eventPassFromParts(parts: readonly EventPassData[]): EventPass {
+  const tallies = Object.fromEntries(TALLIES.map((k) => [k, RoomTally.fromParts(parts.map((p) => p[k]))])) as { [K in Tallies]: RoomTally };
+  return { ...tallies, eventsRead: parts.reduce((n, p) => n + p.eventsRead, 0) };
+}
+
+/** Built beside this module in dist/ (absent from TypeScript sources: the pass then runs here). */
+const WORKER_URL = new URL('./event-pass-worker.js', import.meta.url);
+
+/**
+ * Where the pass can run on another thread with its own read-only connection (an SQLite file, the
+ * built worker, a second core): the main thread meanwhile runs the other checks, since
+ * better-sqlite3 blocks the thread it reads on. Undefined elsewhere (PostgreSQL reads are
+ * asynchronous already).
+ */
+function anotherThread(ctx: FsckContext): { worker: string; request: EventPassRequest } | undefined {
+  const db = fileForAnotherThread(ctx.db.main, ctx.db.state);
+  const worker = db === undefined ? undefined : usableWorkerFile(WORKER_URL);
+  if (db === undefined || worker === undefined) return undefined;
+  return { worker, request: { db, sampleSize: ctx.sampleSize, ...(ctx.roomId === undefined ? {} : { roomId: ctx.roomId }) } };
+}
+
+/** The pass in PASS_THREADS parts of about equal size, each on its own worker thread. */
+async function runEventPassAside(ctx: FsckContext, aside: { worker: string; request: EventPassRequest }): Promise<EventPass> {
+  const splits = await findStreamOrderingSplits(ctx.db.main, PASS_THREADS, ctx.roomId);
+  const bounds = [undefined, ...splits, undefined];
+  const parts = bounds.slice(1).map((through, i) => {
+    const after = bounds[i];
+    const request: EventPassRequest = { ...aside.request, ...(after === undefined ? {} : { after }), ...(through === undefined ? {} : { through }) };
+    return runOneShotWorker<EventPassData>(aside.worker, request, 'the event pass');
+  });
+  return eventPassFromParts(await Promise.all(parts));
+}
+
+const passes = perContext((ctx) => {
+  const aside = anotherThread(ctx);
+  return aside === undefined ? runEventPass(ctx) : runEventPassAside(ctx, aside);
+});
+
 /** The pass of this fsck run, computed on first use. */
-export const eventPass = perContext((ctx) => runEventPass(ctx));
+export function eventPass(ctx: FsckContext): Promise<EventPass> {
+  return passes(ctx);
+}
+
+/** Starts the pass now if it runs on another thread (so that it overlaps the checks run before its own); whether it did. */
+export function startEventPassAside(ctx: FsckContext): boolean {
+  if (anotherThread(ctx) === undefined) return false;
+  passes(ctx).catch(() => undefined); // its checks await it and report a failure
+  return true;
+}

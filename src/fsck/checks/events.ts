@@ -11,7 +11,7 @@ import type { FsckCheckDefinition, FsckContext, FsckFinding } from '../check.js'
 import { ROOM_VERSIONS } from '../../matrix/room-versions.js';
 import { findRoomsWithEvents, findSomeRoomEvents, iterateJsonWithoutEvents } from '../../store/readers/fsck-events.js';
 import { perContext, tally } from '../sample.js';
-import { eventPass, isNamespacedRoomVersion } from './event-pass.js';
+import { eventPass, isNamespacedRoomVersion, startEventPassAside } from './event-pass.js';
 
 const roomsWithEvents = perContext((ctx) => findRoomsWithEvents(ctx.db.main, ctx.roomId));
 
@@ -22,6 +22,7 @@ const missingJson: FsckCheckDefinition = {
   severity: 'error',
   why: 'Synapse loads an event by joining events to event_json, so an event without its JSON cannot be loaded: everything citing it fails with "Could not find event", and Synapse never fetches it again because the events row says it has it.',
   fixable: false,
+  startAside: startEventPassAside,
   async run(ctx) {
     return (await eventPass(ctx)).missingJson.findings(this, () => ({ advice: 'restore the event_json rows from a backup, or fetch the events again from another server (not offline).' }));
   },
@@ -48,6 +49,7 @@ const badJson: FsckCheckDefinition = {
   severity: 'error',
   why: 'Synapse cannot parse the stored JSON of these events, so loading them (and every event or request that needs them) fails.',
   fixable: false,
+  startAside: startEventPassAside,
   async run(ctx) {
     return (await eventPass(ctx)).badJson.findings(this, () => ({ advice: 'restore the event_json rows from a backup or from another server\'s copy of the event.' }));
   },
@@ -60,6 +62,7 @@ const idMismatch: FsckCheckDefinition = {
   severity: 'error',
   why: 'In room versions 3 and later the event id is the hash of the event, so JSON that hashes to another id is not the event other servers know: Synapse serves and builds on content that no other server will accept under that id.',
   fixable: false,
+  startAside: startEventPassAside,
   async run(ctx) {
     return (await eventPass(ctx)).idMismatch.findings(this, () => ({ advice: 'the stored JSON was altered: restore it from a backup or another server (the id says which event it must be).' }));
   },
@@ -72,6 +75,7 @@ const hashMismatch: FsckCheckDefinition = {
   severity: 'warning',
   why: 'The content of these events is not what was signed: Synapse serves it to clients and other servers as if it were, and other servers redact it on receipt because its hash fails.',
   fixable: false,
+  startAside: startEventPassAside,
   async run(ctx) {
     return (await eventPass(ctx)).hashMismatch.findings(this, () => ({ advice: 'the content was altered after the event was received: restore it from a backup or another server.' }));
   },

@@ -5,7 +5,7 @@
  * never forward extremities, which explains "missing" messages (matrix-org/synapse#10066).
  */
 import type { FsckCheckDefinition } from '../check.js';
-import { eventPass } from './event-pass.js';
+import { eventPass, startEventPassAside } from './event-pass.js';
 
 const softFailed: FsckCheckDefinition = {
   id: 'soft-failure.soft-failed',
@@ -14,6 +14,7 @@ const softFailed: FsckCheckDefinition = {
   severity: 'info',
   why: 'Synapse keeps soft-failed events out of clients\' timelines and never builds on them, so they look like lost messages to users (matrix-org/synapse#10066); a long run of them in a room points at a wrong current state.',
   fixable: false,
+  startAside: startEventPassAside,
   async run(ctx) {
     return (await eventPass(ctx)).softFailed.findings(this, () => ({ advice: 'if many events of one room are soft-failed, check its current state (`fsck --check state`, `rejections --room ROOM`).' }));
   },

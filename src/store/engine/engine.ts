@@ -104,6 +104,8 @@ export interface Introspector {
   triggers(): Promise<TriggerInfo[]>;
   /** Tables whose ordinary full scan the planner should not replace by an index walk (SQLite `NOT INDEXED`). */
   fullScan(table: string): string;
+  /** An ORDER BY key giving a table's rows in its stored order, as a full scan reads them (SQLite rowid, PostgreSQL ctid). */
+  storedOrder(alias: string): string;
 }
 
 export interface ReadEngine {

@@ -5,9 +5,9 @@
 import type { ReadEngine } from './engine.js';
 import { SqliteEngine } from './sqlite/sqlite-engine.js';
 
-/** A smaller page cache (KiB) on an SQLite connection; nothing on PostgreSQL (the server's). */
-export function limitPageCache(engine: ReadEngine, kib: number): void {
-  if (engine instanceof SqliteEngine) engine.limitPageCache(kib);
+/** The page cache (KiB) of an SQLite connection: smaller for reads that gain little from one, larger for a thread probing large indexes; nothing on PostgreSQL (the server's). */
+export function setPageCache(engine: ReadEngine, kib: number): void {
+  if (engine instanceof SqliteEngine) engine.setPageCache(kib);
 }
 
 /** Gives back an SQLite connection's page cache; nothing on PostgreSQL. */

@@ -23,7 +23,7 @@ export class ScratchFile {
     this.engine.handle.pragma('synchronous = OFF');
     this.engine.handle.pragma('foreign_keys = OFF');
     // appends only: a small page cache is all they need
-    this.engine.limitPageCache(2048);
+    this.engine.setPageCache(2048);
     this.engine.handle.exec(BATCHES_DDL);
   }
 

@@ -48,13 +48,18 @@ export function iterateHeldBackwardExtremities(engine: ReadEngine, caps: Caps, r
  */
 export function iterateMissingBackwardExtremities(engine: ReadEngine, caps: Caps, roomId?: string): AsyncIterable<{ room_id: string; prev_event_id: string; event_id: string }> {
   const f = roomFilter(roomId, 'e.room_id');
-  // All rooms: first the edges whose prev event is not a stored timeline event (a pass over
-  // event_edges' covering index), then only those look up the citing event (CROSS JOIN keeps
-  // SQLite to that order; measured 2x faster than walking events first on 1,000,000 events).
-  // One room: the room's events first, through events_room_stream.
+  // All rooms: first the edges whose prev event is not a stored timeline event, then only those
+  // look up the citing event (CROSS JOIN keeps SQLite to that order; measured 2x faster than
+  // walking events first on 1,000,000 events). Such a prev event is either not stored (a pass over
+  // event_edges' covering index, probing only events' event_id index) or an outlier (a scan of
+  // events, the few outliers' edges through ev_edges_prev_id): never a table read per edge,
+  // again 2x faster. One room: the room's events first, through events_room_stream.
   const edges = roomId === undefined
     ? `(SELECT ed.event_id, ed.prev_event_id FROM event_edges ed
-         WHERE NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = ed.prev_event_id AND NOT p.outlier)) m CROSS JOIN events e`
+         WHERE NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = ed.prev_event_id)
+        UNION ALL
+        SELECT ed.event_id, ed.prev_event_id FROM events p CROSS JOIN event_edges ed
+         WHERE p.outlier AND ed.prev_event_id = p.event_id) m CROSS JOIN events e`
     : `events e CROSS JOIN event_edges m`;
   const prevMissing = roomId === undefined ? '' : ' AND NOT EXISTS (SELECT 1 FROM events p WHERE p.event_id = m.prev_event_id AND NOT p.outlier)';
   return mapRows(

@@ -27,13 +27,20 @@ export interface EventKeyRow {
   stream_ordering: number | null;
 }
 
-/** event_json rows without their events row (one pass over event_json probing events' unique index). */
+/**
+ * event_json rows without their events row: one pass over event_json's event_id index probing
+ * events' (both in event_id order, so the probes stay on the same pages; the JSON itself is not
+ * read), then the room of each orphan only, in event_json's stored order (as a scan of it gives them).
+ */
 export function iterateJsonWithoutEvents(engine: ReadEngine, roomId?: string): AsyncIterable<EventKeyRow> {
   const f = roomFilter(roomId, 'j.room_id', 'AND');
   return mapRows(
     engine.iterate<Record<string, unknown>>(
-      `SELECT j.room_id, j.event_id FROM event_json j
-        WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = j.event_id)${f.sql}`,
+      `SELECT j.room_id, o.event_id
+         FROM (SELECT x.event_id FROM event_json x WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = x.event_id)) o
+        CROSS JOIN event_json j
+        WHERE j.event_id = o.event_id${f.sql}
+        ORDER BY ${engine.introspector.storedOrder('j')}`,
       f.params,
       5000,
     ),
@@ -79,13 +86,15 @@ export interface PassEventRow {
 }
 
 /**
- * One page of the shared pass: at most `limit` events with stream_ordering > `after`, in stream
+ * One page of the shared pass: at most `limit` events with stream_ordering > `after` (and at most
+ * `through`, when given), in stream
  * order (SQLite: the rowid; PostgreSQL: events_stream_ordering; one room: events_room_stream),
  * with their JSON (LEFT JOIN: an event without it comes with json null), rejection and redaction.
  */
-export async function findPassPage(engine: ReadEngine, caps: Caps, roomId: string | undefined, after: number, limit: number): Promise<PassEventRow[]> {
+export async function findPassPage(engine: ReadEngine, caps: Caps, roomId: string | undefined, after: number, limit: number, through?: number): Promise<PassEventRow[]> {
   const rejected = isRejectedSql(caps);
   const f = roomFilter(roomId, 'e.room_id', 'AND');
+  const upTo = through === undefined ? '' : ' AND e.stream_ordering <= ?';
   const rows = await engine.query<Record<string, unknown>>(
     `SELECT e.event_id, e.room_id, e.stream_ordering,
             CASE WHEN e.outlier THEN 1 ELSE 0 END AS outlier,
@@ -93,10 +102,10 @@ export async function findPassPage(engine: ReadEngine, caps: Caps, roomId: strin
             j.json, j.internal_metadata,
             CASE WHEN EXISTS (SELECT 1 FROM redactions rd WHERE rd.redacts = e.event_id) THEN 1 ELSE 0 END AS redacted
        FROM events e LEFT JOIN event_json j ON j.event_id = e.event_id
-      WHERE e.stream_ordering > ?${f.sql}
+      WHERE e.stream_ordering > ?${upTo}${f.sql}
       ORDER BY e.stream_ordering
       LIMIT ?`,
-    [after, ...f.params, Math.max(1, Math.floor(limit))],
+    [after, ...(through === undefined ? [] : [through]), ...f.params, Math.max(1, Math.floor(limit))],
   );
   return rows.map((r) => ({
     event_id: String(r.event_id),
@@ -115,6 +124,21 @@ export async function findMinStreamOrdering(engine: ReadEngine, roomId?: string)
   const f = roomFilter(roomId, 'room_id', 'WHERE');
   const row = await engine.queryOne<{ m: unknown }>(`SELECT MIN(stream_ordering) AS m FROM events${f.sql}`, f.params);
   return row?.m === null || row?.m === undefined ? null : num(row.m);
+}
+
+/**
+ * Stream orderings splitting the events (of one room, or all) into `parts` runs of about equal
+ * size, ascending (fewer when there are fewer events): where the pass's threads divide the work.
+ */
+export async function findStreamOrderingSplits(engine: ReadEngine, parts: number, roomId?: string): Promise<number[]> {
+  const f = roomFilter(roomId, 'room_id', 'WHERE');
+  const n = num((await engine.queryOne<{ n: unknown }>(`SELECT COUNT(*) AS n FROM events${f.sql}`, f.params))?.n);
+  const out: number[] = [];
+  for (let i = 1; i < parts; i++) {
+    const row = await engine.queryOne<{ s: unknown }>(`SELECT stream_ordering AS s FROM events${f.sql} ORDER BY stream_ordering LIMIT 1 OFFSET ?`, [...f.params, Math.floor((n * i) / parts)]);
+    if (row !== undefined && (out.length === 0 || num(row.s) > out[out.length - 1]!)) out.push(num(row.s));
+  }
+  return out;
 }
 
 /** event_edges rows of some events (one IN list through the (event_id, prev_event_id) unique index). */

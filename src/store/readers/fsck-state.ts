@@ -52,11 +52,14 @@ export interface EventGroupCountRow {
  */
 export async function* iterateEventGroupCounts(main: ReadEngine, roomId?: string): AsyncIterable<EventGroupCountRow> {
   await preferWholeResultPlans(main);
+  // All rooms: events in table order (the grouping sorts anyway); through events_room_stream the
+  // table reads jump about, measured twice as slow on 1,000,000 events.
+  const events = roomId === undefined ? main.introspector.fullScan('events') : 'events';
   const rows = main.iterate<Record<string, unknown>>(statement(
-    `SELECT e.room_id AS room_id, sg.state_group AS state_group, COUNT(*) AS n, MIN(e.event_id) AS event_id
-       FROM events e LEFT JOIN event_to_state_groups sg ON sg.event_id = e.event_id
-      WHERE (NOT e.outlier OR sg.event_id IS NOT NULL)${roomId === undefined ? '' : ' AND e.room_id = ?'}
-      GROUP BY e.room_id, sg.state_group`,
+    `SELECT events.room_id AS room_id, sg.state_group AS state_group, COUNT(*) AS n, MIN(events.event_id) AS event_id
+       FROM ${events} LEFT JOIN event_to_state_groups sg ON sg.event_id = events.event_id
+      WHERE (NOT events.outlier OR sg.event_id IS NOT NULL)${roomId === undefined ? '' : ' AND events.room_id = ?'}
+      GROUP BY events.room_id, sg.state_group`,
     roomId === undefined ? [] : [roomId],
   ), undefined, 2000);
   for await (const r of rows) {

@@ -49,5 +49,6 @@ export function postgresIntrospector(engine: ReadEngine): Introspector {
       );
     },
     fullScan: (table) => quoteIdent(table),
+    storedOrder: (alias) => `${alias}.ctid`,
   };
 }

@@ -217,8 +217,8 @@ export class SqliteEngine implements Engine {
     this.handle.pragma('shrink_memory');
   }
 
-  /** A smaller page cache (KiB), for a connection whose reads gain little from one (an import's worker). */
-  limitPageCache(kib: number): void {
+  /** The page cache (KiB): smaller for a connection whose reads gain little from one (an import's worker), larger for one probing large indexes (fsck's event pass). */
+  setPageCache(kib: number): void {
     this.handle.pragma(`cache_size = -${Math.max(512, Math.floor(kib))}`);
   }
 

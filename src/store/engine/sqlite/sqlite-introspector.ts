@@ -38,5 +38,6 @@ export function sqliteIntrospector(engine: ReadEngine): Introspector {
     },
     // A whole-table count through an index on SQLite walks the index and the table: slower.
     fullScan: (table) => `${quoteIdent(table)} NOT INDEXED`,
+    storedOrder: (alias) => `${alias}.rowid`,
   };
 }
