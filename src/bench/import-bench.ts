@@ -104,7 +104,7 @@ async function rawPostgres(source: string, target: Engine, roomId: string): Prom
   }
 }
 
-export async function benchImport(events: number, engines: readonly string[], pgAdminUrl: () => Promise<{ url: string; stop(): Promise<void> }>, batch = 20_000): Promise<ImportBenchResult[]> {
+export async function benchImport(events: number, engines: readonly string[], pgAdminUrl: () => Promise<{ url: string; stop(): Promise<void> }>, batch = 100_000): Promise<ImportBenchResult[]> {
   return withGeneratedSqlite({ events, rooms: 1 }, async (source, gen) => {
     const roomId = gen.roomIds[0]!;
     const dir = await mkdtemp(join(tmpdir(), 'synapse-doctor-bench-import-'));

@@ -574,6 +574,9 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     }
   }
 
+  // the row counts served the steps' counts, made above: not needed while the plan runs
+  index.counts.clear();
+
   // Room-wide rows, last.
   unit++;
   const roomReason: Reason = { text: 'the room\'s backfill bookkeeping (events.py _update_backward_extremeties, _update_min_depth_for_room_txn)' };

@@ -21,7 +21,7 @@ export class ImportWorker {
 
   constructor(data: ImportWorkerData) {
     // a small young generation: the worker's garbage is collected early instead of held (memory target: the whole import under 500 MB)
-    this.worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+    this.worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     // an idle worker does not keep the process alive; a pending answer does (see ask)
     this.worker.unref();
     this.worker.on('message', (m: ImportWorkerReply) => {
