@@ -22,7 +22,7 @@ import { renderText } from '../../src/plan/render-text.js';
 import { renderJson } from '../../src/plan/render-json.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { createPgDatabase, dropPgDatabase, ENGINES, freshSynapseDatabase, lockStore, pgUrlFor, rawEngine } from '../support/engines.js';
-import { fingerprint, tableFingerprints } from '../support/fingerprint.js';
+import { fingerprint, killOutcome, tableFingerprints } from '../support/fingerprint.js';
 import { runCli } from '../cli/run-cli.js';
 // @ts-expect-error plain JavaScript shared with the child process
 import { buildMissingRowsPlan, buildSamplePlan, HOSTILE } from './support/sample-plan.mjs';
@@ -263,18 +263,21 @@ for (const kind of ENGINES) {
         const done = await runChild(full.url, join(dir, 'full.jsonl'), bulk);
         const duration = done.applyMs;
         expect(done.out).toMatch(/applied/);
-        const complete = await fingerprint((await reopen(full.url)).main);
+        const complete = await tableFingerprints((await reopen(full.url)).main);
         await closeAll();
         await full.cleanup();
+        const beforeTables = await tableFingerprints((await reopen(original.url)).main);
+        await closeAll();
         const outcomes: string[] = [];
         for (let i = 0; i < 10; i++) {
           const copy = await copyOf(original);
           // spread over the apply and a little past its end (the commit, the journal marker)
           const at = Math.round(((i + Math.random()) / 10) * duration * 1.1);
           await runChild(copy.url, join(dir, `kill-${i}.jsonl`), bulk, at);
-          const now = await fingerprint((await reopen(copy.url)).main);
+          const now = await tableFingerprints((await reopen(copy.url)).main);
           await closeAll();
-          outcomes.push(now === before ? 'untouched' : now === complete ? 'complete' : `torn after ${at} ms`);
+          const outcome = killOutcome(now, beforeTables, complete);
+          outcomes.push(outcome.startsWith('torn') ? `${outcome} after ${at} ms` : outcome);
           await copy.cleanup();
         }
         console.log(`${kind}: SIGKILL during one-transaction apply (${duration} ms run): ${outcomes.join(', ')}`);

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { generateLoad } from '../../src/simulator/load.js';
 import { openDatabase } from '../../src/store/open.js';
 import { createPgDatabase, dropPgDatabase, ENGINES, freshSynapseDatabase, pgUrlFor, rawEngine } from '../support/engines.js';
-import { tableFingerprints } from '../support/fingerprint.js';
+import { killOutcome, tableFingerprints } from '../support/fingerprint.js';
 import { runKillableChild } from '../support/kill-child.js';
 
 const CHILD = fileURLToPath(new URL('./support/unreject-child.mjs', import.meta.url));
@@ -26,24 +26,6 @@ async function fingerprintOf(url: string): Promise<Record<string, string>> {
   } finally {
     await db.close();
   }
-}
-
-const same = (a: Record<string, string>, b: Record<string, string>): boolean => JSON.stringify(a) === JSON.stringify(b);
-
-/**
- * PostgreSQL's setval is not transactional: applyPlan moves sequences just before COMMIT, so a
- * kill in between leaves every table untouched and only sequences ahead (ids skipped, which
- * Synapse never minds). True when that is all that differs from `before`.
- */
-function onlySequencesAhead(now: Record<string, string>, before: Record<string, string>, complete: Record<string, string>): boolean {
-  const keys = new Set([...Object.keys(now), ...Object.keys(before)]);
-  for (const k of keys) {
-    if (now[k] === before[k]) continue;
-    if (!k.startsWith('sequence:')) return false;
-    const at = (v: string | undefined): number => Number(v?.split(':')[0]);
-    if (!(at(now[k]) > at(before[k]) && at(now[k]) <= at(complete[k]))) return false;
-  }
-  return true;
 }
 
 for (const kind of ENGINES) {
@@ -72,14 +54,15 @@ for (const kind of ENGINES) {
         const done = await runChild(full, join(dir, 'full.jsonl'), room);
         expect(done.out).toMatch(/applied/);
         const complete = await fingerprintOf(full);
-        expect(same(complete, before)).toBe(false);
+        expect(killOutcome(complete, before, complete)).toBe('complete');
         const outcomes: string[] = [];
         for (let i = 0; i < 10; i++) {
           const target = await copy();
           const at = Math.round(((i + Math.random()) / 10) * done.applyMs * 1.1);
           await runChild(target, join(dir, `kill-${i}.jsonl`), room, at);
           const now = await fingerprintOf(target);
-          outcomes.push(same(now, before) ? 'untouched' : same(now, complete) ? 'complete' : onlySequencesAhead(now, before, complete) ? 'untouched (sequences ahead)' : `torn after ${at} ms (${Object.keys(now).filter((k) => now[k] !== before[k] && now[k] !== complete[k]).join(', ')})`);
+          const outcome = killOutcome(now, before, complete);
+          outcomes.push(outcome.startsWith('torn') ? `${outcome} after ${at} ms` : outcome);
         }
         console.log(`${kind}: SIGKILL during unreject --apply (${done.applyMs} ms run): ${outcomes.join(', ')}`);
         expect(outcomes.filter((o) => o.startsWith('torn'))).toEqual([]);

@@ -30,3 +30,20 @@ export async function tableFingerprints(engine: ReadEngine): Promise<Record<stri
 export async function fingerprint(engine: ReadEngine): Promise<string> {
   return createHash('sha256').update(JSON.stringify(await tableFingerprints(engine))).digest('hex');
 }
+
+/**
+ * What a SIGKILL during an apply left, from table fingerprints: 'untouched', 'complete', or
+ * 'untouched (sequences ahead)' when every table is as before and only PostgreSQL sequences moved
+ * (no further than the complete run's): applyPlan moves sequences just before COMMIT, because
+ * setval is not transactional, so a kill in between skips ids, which Synapse never minds.
+ * Otherwise 'torn', naming what differs.
+ */
+export function killOutcome(now: Record<string, string>, before: Record<string, string>, complete: Record<string, string>): string {
+  const keys = [...new Set([...Object.keys(now), ...Object.keys(before)])];
+  const differs = keys.filter((k) => now[k] !== before[k]);
+  if (differs.length === 0) return 'untouched';
+  if (keys.every((k) => now[k] === complete[k])) return 'complete';
+  const at = (v: string | undefined): number => Number(v?.split(':')[0]);
+  if (differs.every((k) => k.startsWith('sequence:') && at(now[k]) > at(before[k]) && at(now[k]) <= at(complete[k]))) return 'untouched (sequences ahead)';
+  return `torn (${differs.filter((k) => now[k] !== complete[k]).join(', ')})`;
+}
