@@ -19,8 +19,6 @@ function sameColumns(a: readonly string[], b: readonly string[]): boolean {
 }
 import { keyScopeCounted, readScope, scopeCondition, scopeToJson, splitScope } from './scope.js';
 
-const INSERT_BATCH = INSERT_BATCH_ROWS;
-
 export interface StepSink {
   /** Receives journal entries; undefined when no journal is kept (fixtures). */
   journal?: (entry: JournalEntry) => void;
@@ -72,7 +70,7 @@ async function* insertBatchesOn(tx: WriteSession, step: InsertStep): AsyncIterab
       };
     }
   }
-  for await (const batch of insertBatches(step, INSERT_BATCH)) {
+  for await (const batch of insertBatches(step, INSERT_BATCH_ROWS)) {
     if (batch.length === 0) continue;
     yield {
       count: batch.length,
