@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { SqliteEngine } from '../store/engine/sqlite/sqlite-engine.js';
-import type { Engine, SqlValue } from '../store/engine/engine.js';
+import type { Engine, SqlValue, WriteSession } from '../store/engine/engine.js';
 import { statement } from '../store/engine/engine.js';
 import { createSynapseSchema } from '../store/fixture-schema.js';
 import { openEngine } from '../store/open.js';
@@ -81,37 +81,37 @@ async function rawSqlite(source: string, target: string, roomId: string): Promis
   }
 }
 
+/** Inserts rows in batches of 5,000 (the engine's bulk path: COPY on PostgreSQL). */
+async function insertInBatches(tx: WriteSession, table: string, columns: readonly string[], rows: AsyncIterable<SqlValue[]>, expressions?: readonly string[]): Promise<void> {
+  let batch: SqlValue[][] = [];
+  for await (const row of rows) {
+    batch.push(row);
+    if (batch.length >= 5000) {
+      await tx.insertMany(table, columns, batch, expressions);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await tx.insertMany(table, columns, batch, expressions);
+}
+
+async function* mapRows<T, U>(rows: AsyncIterable<T>, f: (row: T) => U): AsyncIterable<U> {
+  for await (const row of rows) yield f(row);
+}
+
 async function rawPostgres(source: string, target: Engine, roomId: string): Promise<number> {
   const s = new SqliteEngine(source, { readOnly: true });
   try {
     const started = process.hrtime.bigint();
     await target.transaction(async (tx) => {
       for (const [table, where] of RAW) {
-        let cols: string[] | undefined;
-        let batch: SqlValue[][] = [];
-        for await (const row of s.iterate<Record<string, SqlValue>>(statement(`SELECT * FROM ${table} WHERE ${where}`, [roomId]))) {
-          cols ??= Object.keys(row);
-          batch.push(cols.map((c) => row[c] ?? null));
-          if (batch.length >= 5000) {
-            await tx.insertMany(table, cols, batch);
-            batch = [];
-          }
-        }
-        if (cols && batch.length > 0) await tx.insertMany(table, cols, batch);
+        const cols = s.handle.prepare(`SELECT * FROM ${table}`).columns().map((c) => c.name);
+        await insertInBatches(tx, table, cols, mapRows(s.iterate<Record<string, SqlValue>>(statement(`SELECT * FROM ${table} WHERE ${where}`, [roomId])), (row) => cols.map((c) => row[c] ?? null)));
       }
       // event_search in PostgreSQL's form, as the import writes it: the vector is to_tsvector of the
       // value (search.py), with the event's origin_server_ts and stream_ordering.
       const shape = eventSearchShape(target);
-      let batch: SqlValue[][] = [];
       const search = statement('SELECT s.event_id, s.room_id, s.key, s.value, e.origin_server_ts, e.stream_ordering FROM event_search s JOIN events e ON e.event_id = s.event_id WHERE s.room_id = ?', [roomId]);
-      for await (const row of s.iterate<EventSearchRow>(search)) {
-        batch.push(shape.values(row));
-        if (batch.length >= 5000) {
-          await tx.insertMany('event_search', shape.columns, batch, shape.expressions);
-          batch = [];
-        }
-      }
-      if (batch.length > 0) await tx.insertMany('event_search', shape.columns, batch, shape.expressions);
+      await insertInBatches(tx, 'event_search', shape.columns, mapRows(s.iterate<EventSearchRow>(search), shape.values), shape.expressions);
     });
     return Number(process.hrtime.bigint() - started) / 1e9;
   } finally {
