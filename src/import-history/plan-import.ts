@@ -306,6 +306,19 @@ function laterThreadBest(a: ThreadBest, b: ThreadBest | undefined): boolean {
 }
 
 export async function planImport(source: ReadStore, target: ReadStore, request: ImportRequest, command: string): Promise<ImportPlan> {
+  // One worker thread for planning's JSON pass and then the slices' rows, started once
+  const pipeline = new SlicePipeline(source, request.workers !== false && SlicePipeline.workerPossible(source));
+  try {
+    const planned = await planWith(pipeline, source, target, request, command);
+    pipeline.planned();
+    return planned;
+  } catch (e) {
+    await pipeline.close();
+    throw e;
+  }
+}
+
+async function planWith(pipeline: SlicePipeline, source: ReadStore, target: ReadStore, request: ImportRequest, command: string): Promise<ImportPlan> {
   const { roomId } = request;
   const batchSize = Math.max(1, request.batchSize ?? 100_000);
   const sourceRoom = await findRoomRow(source.main, roomId);
@@ -356,7 +369,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   // The JSON pass (row counts, prev events, threads) runs beside this one, in a worker when it can.
   const targetOutliers = new Set<string>();
   for (const [id, t] of have) if (t.outlier) targetOutliers.add(id);
-  const scan = startScan(source, roomId, rules.id, targetOutliers, request.workers !== false);
+  const scan = startScan(source, roomId, rules.id, targetOutliers, request.workers !== false, pipeline.scanWorker());
   /** Per source event, by its place in the stream order: its place in the index, or -1. */
   const placeOf = new Column((n) => new Int32Array(n));
 
@@ -451,7 +464,6 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   let maxNewGroup = 0;
 
   const steps: Step[] = [];
-  const pipeline = new SlicePipeline(source, request.workers !== false && SlicePipeline.workerPossible(source));
   const scratch = (request.scratch ?? pipeline.usesWorker) && target.main.capabilities.scratchCopy && target.state.capabilities.scratchCopy;
   let unit = 0;
   let stateGroupsCopied = 0;
@@ -483,10 +495,14 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
   // tables in turn; or, copied from a scratch file, the whole batch one table at a time (each
   // table's random index pages are then worked on together, not all tables' at once).
   const slice = Math.max(1, Math.min(request.sliceSize ?? SLICE, batchSize));
+  // With a worker making the next batch's rows while this one is copied, a room of one batch would
+  // leave the two in turn, never together: such a room goes in at least four batches, whole slices
+  // each, so the worker and the writer overlap (--batch-size is then an upper bound).
+  const unitSize = scratch ? Math.min(batchSize, Math.max(slice, Math.ceil(total / 4 / slice) * slice)) : batchSize;
   let sliceNo = 0;
-  for (let batchEnd = total; batchEnd > 0; batchEnd -= batchSize) {
+  for (let batchEnd = total; batchEnd > 0; batchEnd -= unitSize) {
     unit++;
-    const batchStart = Math.max(0, batchEnd - batchSize);
+    const batchStart = Math.max(0, batchEnd - unitSize);
     const u = <T extends Step>(s: T): T => ({ ...s, unit });
     if (unit === 1) for (const st of headSteps) steps.push(u(st));
     const slices: PlannedSlice[] = [];
@@ -658,7 +674,7 @@ export async function planImport(source: ReadStore, target: ReadStore, request: 
     ...(oldest ? { oldest: { event_id: oldest.event_id, origin_server_ts: oldest.origin_server_ts, depth: oldest.depth } } : {}),
     ...(newest ? { newest: { event_id: newest.event_id, origin_server_ts: newest.origin_server_ts, depth: newest.depth } } : {}),
     state_groups: stateGroupsCopied,
-    batches: Math.ceil(total / batchSize),
+    batches: Math.ceil(total / unitSize),
     backward_extremities: { before: beBefore, after: beAfter },
     lowest_stream_ordering: lowest,
   };

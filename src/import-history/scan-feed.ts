@@ -60,10 +60,9 @@ class FedWorker implements ScanFeed {
 
 class ReadingWorker implements ScanFeed {
   readonly readsSource = true;
-  private readonly worker: ImportWorker;
   private readonly result: Promise<ScanResult>;
-  constructor(db: string, roomId: string, roomVersion: string, targetOutliers: ReadonlySet<string>) {
-    this.worker = new ImportWorker({ db });
+  /** `owned`: closed when the scan ends; else the slices' worker (slice-pipeline.ts), lent for the scan. */
+  constructor(private readonly worker: ImportWorker, private readonly owned: boolean, roomId: string, roomVersion: string, targetOutliers: ReadonlySet<string>) {
     this.result = this.worker.ask<ScanResult>({ kind: 'scan-source', roomId, roomVersion, targetOutliers: [...targetOutliers] });
     this.result.catch(() => undefined); // awaited in finish()
   }
@@ -74,14 +73,19 @@ class ReadingWorker implements ScanFeed {
     try {
       return await this.result;
     } finally {
-      await this.worker.close();
+      if (this.owned) await this.worker.close();
     }
   }
 }
 
-export function startScan(source: ReadStore, roomId: string, roomVersion: string, targetOutliers: ReadonlySet<string>, useWorker: boolean): ScanFeed {
+/**
+ * `slicesWorker`: the worker that will make the slices' rows, reading the same source. The scan
+ * runs in it, so one thread is started, and its connection opened, once for the whole import.
+ */
+export function startScan(source: ReadStore, roomId: string, roomVersion: string, targetOutliers: ReadonlySet<string>, useWorker: boolean, slicesWorker?: ImportWorker): ScanFeed {
+  if (slicesWorker) return new ReadingWorker(slicesWorker, false, roomId, roomVersion, targetOutliers);
   if (!useWorker || !workerAvailable()) return new LocalFeed(roomId, roomVersion, targetOutliers);
   const file = fileForAnotherThread(source.main, source.state);
-  if (file !== undefined) return new ReadingWorker(file, roomId, roomVersion, targetOutliers);
+  if (file !== undefined) return new ReadingWorker(new ImportWorker({ db: file }), true, roomId, roomVersion, targetOutliers);
   return new FedWorker(roomId, roomVersion, targetOutliers);
 }

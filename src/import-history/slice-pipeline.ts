@@ -16,12 +16,16 @@ import type { ReadStore } from '../store/open.js';
 import { makeSliceRows, writeSlicesFile, type SliceRequest, type SliceRows } from './slice-rows.js';
 import { ImportWorker, workerAvailable } from './worker-client.js';
 
+/** How long a worker with nothing asked of it is kept once planning is done. */
+const IDLE_MS = 2000;
+
 export class SlicePipeline {
   private readonly requests: { readonly make: () => SliceRequest; readonly group: number }[] = [];
   private readonly inFlight = new Map<string, Promise<SliceRows | string>>();
   private last?: { readonly key: string; readonly made: SliceRows | string };
   private worker?: ImportWorker;
   private dir?: string;
+  private idleTimer?: NodeJS.Timeout;
 
   constructor(private readonly source: ReadStore, private readonly useWorker: boolean) {}
 
@@ -32,6 +36,21 @@ export class SlicePipeline {
   /** Whether the source can be read from a worker thread: one SQLite file, a second core, the built worker. */
   static workerPossible(source: ReadStore): boolean {
     return fileForAnotherThread(source.main, source.state) !== undefined && workerAvailable();
+  }
+
+  /** The worker, started now, for planning's scan to run in before it makes slices (scan-feed.ts); none when the slices are made here. */
+  scanWorker(): ImportWorker | undefined {
+    return this.useWorker ? this.ensureWorker() : undefined;
+  }
+
+  /**
+   * Planning is done. A plan that is not applied (a dry run) asks for no rows: the worker, idle,
+   * is let go after a moment rather than held, and started again should rows be asked for later.
+   */
+  planned(): void {
+    if (!this.worker || this.inFlight.size > 0) return;
+    this.idleTimer = setTimeout(() => void this.close(), IDLE_MS);
+    this.idleTimer.unref();
   }
 
   /** Registers a slice of a group (groups numbered in order); its request is made when first wanted. Returns its number. */
@@ -51,6 +70,7 @@ export class SlicePipeline {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     const w = this.worker;
     this.worker = undefined;
     await w?.close();
@@ -97,6 +117,7 @@ export class SlicePipeline {
   }
 
   private ensureWorker(): ImportWorker {
+    clearTimeout(this.idleTimer);
     this.worker ??= new ImportWorker({ db: fileForAnotherThread(this.source.main, this.source.state)! });
     return this.worker;
   }
