@@ -496,9 +496,12 @@ async function planWith(pipeline: SlicePipeline, source: ReadStore, target: Read
   // table's random index pages are then worked on together, not all tables' at once).
   const slice = Math.max(1, Math.min(request.sliceSize ?? SLICE, batchSize));
   // With a worker making the next batch's rows while this one is copied, a room of one batch would
-  // leave the two in turn, never together: such a room goes in at least four batches, whole slices
-  // each, so the worker and the writer overlap (--batch-size is then an upper bound).
-  const unitSize = scratch ? Math.min(batchSize, Math.max(slice, Math.ceil(total / 4 / slice) * slice)) : batchSize;
+  // leave the two in turn, never together: a room of fewer than four full batches is cut into up to
+  // four, of whole slices, so the worker and the writer overlap (--batch-size is an upper bound).
+  // Decided as --apply would (a dry run or a script reads the rows as values, not in scratch files,
+  // but shows the batches the apply makes).
+  const overlapped = pipeline.usesWorker && target.main.capabilities.scratchCopy && target.state.capabilities.scratchCopy;
+  const unitSize = overlapped ? Math.min(batchSize, Math.max(slice, Math.ceil(total / 4 / slice) * slice)) : batchSize;
   let sliceNo = 0;
   for (let batchEnd = total; batchEnd > 0; batchEnd -= unitSize) {
     unit++;

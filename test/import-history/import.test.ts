@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildScenario } from '../../src/simulator/scenarios/index.js';
@@ -105,6 +105,13 @@ describe('import-history through the CLI: the simulator\'s history gap', () => {
           expect(lacking).toBeGreaterThanOrEqual((s.labels.missingOnNew as string[]).length);
           expect(plan.summary.conflicts).toEqual([]);
           expect(await withStore(dst.url, (db) => fingerprint(db.main))).toBe(before);
+          // Batches of at most --batch-size; into SQLite from SQLite (a worker making the rows, on
+          // two cores) a smaller room is cut into up to four, of whole slices, so both threads work.
+          const sliced = await runCli(['import-history', '--from', src.url, '--to', dst.url, '--room', room, '--json', '--slice-size', '3']);
+          const cut = from === 'sqlite' && to === 'sqlite' && availableParallelism() > 1;
+          const batches = JSON.parse(sliced.stdout).summary.batches as number;
+          if (cut) expect([2, 3, 4]).toContain(batches);
+          else expect(batches).toBe(1);
 
           const journal = join(dir, 'import.jsonl');
           const applied = await runCli(['import-history', '--from', src.url, '--to', dst.url, '--room', room, '--apply', '--no-backup', '--journal', journal, '--batch-size', '7', '--slice-size', '3']);
