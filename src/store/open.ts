@@ -107,7 +107,7 @@ export async function openEngine(target: DatabaseTarget, write: boolean): Promis
   }
   const description = describePostgresUrl(target.url);
   try {
-    return await PostgresEngine.connect(pgConfigFromUrl(target.url), { readOnly: !write, description, locator: urlWithoutPassword(target.url) });
+    return await PostgresEngine.connect(pgConfigFromUrl(target.url), { readOnly: !write, description, locator: urlWithoutPassword(target.url), urlForAnotherThread: target.url });
   } catch (e) {
     throw mapPostgresError(e, description);
   }

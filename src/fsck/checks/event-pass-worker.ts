@@ -1,7 +1,7 @@
 /**
- * The worker thread of fsck's shared event pass (event-pass.ts) on an SQLite file: the pass on its
- * own read-only connection while the main thread runs the other checks; it answers with the
- * pass's counts and samples as plain data.
+ * A worker thread of fsck's shared event pass (event-pass.ts): a part of the pass on its own
+ * read-only connection (an SQLite file or a PostgreSQL URL) while the main thread runs the other
+ * checks; it answers with the pass's counts and samples as plain data.
  */
 import { workerData } from 'node:worker_threads';
 import { setPageCache } from '../../store/engine/memory.js';

@@ -17,7 +17,7 @@ import { internalMetadataFlag } from '../../store/internal-metadata.js';
 import { findAuthOf, findEdgesOf, findMinStreamOrdering, findPassPage, findStreamOrderingSplits, type PassEventRow } from '../../store/readers/fsck-events.js';
 import { findRooms } from '../../store/readers/inspect.js';
 import { perContext, RoomTally, type RoomTallyData } from '../sample.js';
-import { fileForAnotherThread } from '../../store/engine/memory.js';
+import { mainForAnotherThread } from '../../store/engine/memory.js';
 import { runOneShotWorker, usableWorkerFile } from '../../threads/worker-file.js';
 
 const PAGE = 2000;
@@ -237,6 +237,7 @@ async function checkPage(ctx: FsckContext, page: readonly PassEventRow[], versio
 
 /** What the pass's worker thread (event-pass-worker.ts) is given. */
 export interface EventPassRequest {
+  /** The main database: its SQLite file, or its PostgreSQL URL with the password (in memory only). */
   readonly db: string;
   readonly roomId?: string;
   readonly sampleSize: number;
@@ -265,13 +266,14 @@ function eventPassFromParts(parts: readonly EventPassData[]): EventPass {
 const WORKER_URL = new URL('./event-pass-worker.js', import.meta.url);
 
 /**
- * Where the pass can run on another thread with its own read-only connection (an SQLite file, the
- * built worker, a second core): the main thread meanwhile runs the other checks, since
- * better-sqlite3 blocks the thread it reads on. Undefined elsewhere (PostgreSQL reads are
- * asynchronous already).
+ * Where the pass can run on other threads, each with its own read-only connection (the built
+ * worker, a second core): the main thread meanwhile runs the other checks. On SQLite because
+ * better-sqlite3 blocks the thread it reads on; on PostgreSQL because one connection runs one
+ * query at a time, so the pass's pages would wait behind the other checks' queries, and its
+ * parsing and hashing, most of its time, would use one core.
  */
 function anotherThread(ctx: FsckContext): { worker: string; request: EventPassRequest } | undefined {
-  const db = fileForAnotherThread(ctx.db.main, ctx.db.state);
+  const db = mainForAnotherThread(ctx.db.main);
   const worker = db === undefined ? undefined : usableWorkerFile(WORKER_URL);
   if (db === undefined || worker === undefined) return undefined;
   return { worker, request: { db, sampleSize: ctx.sampleSize, ...(ctx.roomId === undefined ? {} : { roomId: ctx.roomId }) } };

@@ -4,6 +4,7 @@
  */
 import type { ReadEngine } from './engine.js';
 import { SqliteEngine } from './sqlite/sqlite-engine.js';
+import type { PostgresEngine } from './postgres/postgres-engine.js';
 
 /** The page cache (KiB) of an SQLite connection: smaller for reads that gain little from one, larger for a thread probing large indexes; nothing on PostgreSQL (the server's). */
 export function setPageCache(engine: ReadEngine, kib: number): void {
@@ -22,4 +23,14 @@ export function releaseMemory(engine: ReadEngine): void {
  */
 export function fileForAnotherThread(main: ReadEngine, state: ReadEngine): string | undefined {
   return main instanceof SqliteEngine && state === main ? main.locator : undefined;
+}
+
+/**
+ * How another thread of this process opens the same main database on a connection of its own, to
+ * read it beside this one: the SQLite file, or PostgreSQL's URL with its password (given to the
+ * thread in memory, never printed). Undefined when the engine cannot say.
+ */
+export function mainForAnotherThread(main: ReadEngine): string | undefined {
+  if (main instanceof SqliteEngine) return main.locator;
+  return main.kind === 'postgres' ? (main as PostgresEngine).urlForAnotherThread : undefined;
 }

@@ -88,6 +88,11 @@ export interface PostgresEngineOptions {
   description?: string;
   /** How to connect again without the password (journals); defaults to the description. */
   locator?: string;
+  /**
+   * How another thread of this process connects to the same database: the URL with its password,
+   * handed over in memory (worker data), never printed or written out.
+   */
+  urlForAnotherThread?: string;
 }
 
 export class PostgresEngine implements Engine {
@@ -209,6 +214,11 @@ export class PostgresEngine implements Engine {
 
   get locator(): string {
     return this.options.locator ?? this.description;
+  }
+
+  /** See PostgresEngineOptions.urlForAnotherThread (memory.ts mainForAnotherThread). */
+  get urlForAnotherThread(): string | undefined {
+    return this.options.urlForAnotherThread;
   }
 
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[], expressions?: readonly string[]): Promise<void> {
