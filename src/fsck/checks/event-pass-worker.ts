@@ -4,7 +4,7 @@
  * checks; it answers with the pass's counts and samples as plain data.
  */
 import { workerData } from 'node:worker_threads';
-import { setPageCache } from '../../store/engine/memory.js';
+import { forManyShortReads, setPageCache } from '../../store/engine/memory.js';
 import { openDatabase } from '../../store/open.js';
 import { answerOnce } from '../../threads/worker-file.js';
 import { eventPassData, runEventPass, type EventPassRequest } from './event-pass.js';
@@ -21,6 +21,7 @@ answerOnce(async () => {
   const store = await openDatabase({ db: req.db });
   setPageCache(store.main, PAGE_CACHE_KIB);
   try {
+    await forManyShortReads(store.main);
     const ctx = { db: store, sampleSize: req.sampleSize, ...(req.roomId === undefined ? {} : { roomId: req.roomId }) };
     return eventPassData(await runEventPass(ctx, { ...(req.after === undefined ? {} : { after: req.after }), ...(req.through === undefined ? {} : { through: req.through }) }));
   } finally {

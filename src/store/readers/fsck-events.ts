@@ -6,7 +6,7 @@
  */
 import type { ReadEngine } from '../engine/engine.js';
 import type { SchemaCapabilities } from '../schema-version.js';
-import { isRejectedSql } from './rejection-sql.js';
+import { rejectionJoin } from './rejection-sql.js';
 
 type Caps = Pick<SchemaCapabilities, 'rejectionsTable'>;
 
@@ -92,16 +92,17 @@ export interface PassEventRow {
  * with their JSON (LEFT JOIN: an event without it comes with json null), rejection and redaction.
  */
 export async function findPassPage(engine: ReadEngine, caps: Caps, roomId: string | undefined, after: number, limit: number, through?: number): Promise<PassEventRow[]> {
-  const rejected = isRejectedSql(caps);
+  // a join, not EXISTS: PostgreSQL would plan EXISTS as a hash of every rejection, built per page
+  const rj = rejectionJoin(caps);
   const f = roomFilter(roomId, 'e.room_id', 'AND');
   const upTo = through === undefined ? '' : ' AND e.stream_ordering <= ?';
   const rows = await engine.query<Record<string, unknown>>(
     `SELECT e.event_id, e.room_id, e.stream_ordering,
             CASE WHEN e.outlier THEN 1 ELSE 0 END AS outlier,
-            CASE WHEN ${rejected} THEN 1 ELSE 0 END AS rejected,
+            CASE WHEN ${rj.rejected} THEN 1 ELSE 0 END AS rejected,
             j.json, j.internal_metadata,
             CASE WHEN EXISTS (SELECT 1 FROM redactions rd WHERE rd.redacts = e.event_id) THEN 1 ELSE 0 END AS redacted
-       FROM events e LEFT JOIN event_json j ON j.event_id = e.event_id
+       FROM events e LEFT JOIN event_json j ON j.event_id = e.event_id ${rj.join}
       WHERE e.stream_ordering > ?${upTo}${f.sql}
       ORDER BY e.stream_ordering
       LIMIT ?`,

@@ -144,6 +144,11 @@ export class PostgresEngine implements Engine {
     return engine;
   }
 
+  /** This session plans no parallel scans (see memory.ts forManyShortReads). */
+  async withoutParallelPlans(): Promise<void> {
+    await this.raw('SET SESSION max_parallel_workers_per_gather = 0');
+  }
+
   private async raw(text: string, values?: unknown[]): Promise<pg.QueryResult> {
     if (this.connectionError) {
       throw mapPostgresError(this.connectionError, this.description);
