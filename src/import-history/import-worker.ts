@@ -37,9 +37,10 @@ export type ImportWorkerReply =
   | { readonly id: number; readonly error: ThreadError };
 
 /**
- * A full garbage collection, run once a scan or a batch's file is done. The worker then waits,
- * idle, while the main thread copies the batch: the last batch's garbage, which nothing else would
- * collect while it allocates nothing, would be held all that time (memory target: under 500 MB).
+ * A full garbage collection, run once a scan or a batch's file is done (when the heap is larger
+ * than IDLE_FLOOR). The worker then waits, idle, while the main thread copies the batch: the last
+ * batch's garbage, which nothing else would collect while it allocates nothing, would be held all
+ * that time (memory target: under 500 MB).
  */
 const collectGarbage = ((): (() => void) => {
   try {
@@ -55,9 +56,15 @@ const collectGarbage = ((): (() => void) => {
  * leaves a slice's worth of garbage at a time, which V8 would let pile up past 100 MiB first.
  */
 const HEAP_LIMIT = 64 << 20;
-function collectAbove(): void {
-  if (getHeapStatistics().used_heap_size > HEAP_LIMIT) collectGarbage();
+function collectAbove(limit = HEAP_LIMIT): void {
+  if (getHeapStatistics().used_heap_size > limit) collectGarbage();
 }
+
+/**
+ * Before going idle, a heap smaller than this is left as it is: a small room's few MiB of garbage
+ * are not worth a full collection each (measured on 10,000 events: 1.30 -> 1.08 s, peak 156 -> 176 MiB).
+ */
+const IDLE_FLOOR = 32 << 20;
 
 const port = parentPort!;
 const { db } = workerData as ImportWorkerData;
@@ -112,7 +119,7 @@ port.on('message', (m: ImportWorkerMessage) => {
             sc.event({ eventId: e.event_id, json: e.json, outlier: e.outlier, rejected: e.rejected, state: e.state });
           }
           const r = sc.result();
-          collectGarbage();
+          collectAbove(IDLE_FLOOR);
           return transferable(r);
         });
       case 'slice':
@@ -127,7 +134,7 @@ port.on('message', (m: ImportWorkerMessage) => {
             collectAbove();
             return makeSliceRows(source, r);
           });
-          collectGarbage();
+          collectAbove(IDLE_FLOOR);
           return { value: into };
         });
     }
