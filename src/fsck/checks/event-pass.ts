@@ -279,16 +279,25 @@ function anotherThread(ctx: FsckContext): { worker: string; request: EventPassRe
   return { worker, request: { db, sampleSize: ctx.sampleSize, ...(ctx.roomId === undefined ? {} : { roomId: ctx.roomId }) } };
 }
 
-/** The pass in PASS_THREADS parts of about equal size, each on its own worker thread. */
+/**
+ * The pass in PASS_THREADS parts of about equal size, each on its own worker thread. A part whose
+ * thread failed (its session refused: a role's CONNECTION LIMIT, the server's max_connections; a
+ * crashed thread) is done again here, on this thread's connection, as it was before threads.
+ */
 async function runEventPassAside(ctx: FsckContext, aside: { worker: string; request: EventPassRequest }): Promise<EventPass> {
   const splits = await findStreamOrderingSplits(ctx.db.main, PASS_THREADS, ctx.roomId);
   const bounds = [undefined, ...splits, undefined];
-  const parts = bounds.slice(1).map((through, i) => {
+  const range = (i: number): { after?: number; through?: number } => {
     const after = bounds[i];
-    const request: EventPassRequest = { ...aside.request, ...(after === undefined ? {} : { after }), ...(through === undefined ? {} : { through }) };
-    return runOneShotWorker<EventPassData>(aside.worker, request, 'the event pass');
-  });
-  return eventPassFromParts(await Promise.all(parts));
+    const through = bounds[i + 1];
+    return { ...(after === undefined ? {} : { after }), ...(through === undefined ? {} : { through }) };
+  };
+  const parts = await Promise.allSettled(bounds.slice(1).map((_t, i) => runOneShotWorker<EventPassData>(aside.worker, { ...aside.request, ...range(i) }, 'the event pass')));
+  const data: EventPassData[] = [];
+  for (const [i, part] of parts.entries()) {
+    data.push(part.status === 'fulfilled' ? part.value : eventPassData(await runEventPass(ctx, range(i))));
+  }
+  return eventPassFromParts(data);
 }
 
 const passes = perContext((ctx) => {
