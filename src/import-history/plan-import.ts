@@ -501,17 +501,21 @@ async function planWith(pipeline: SlicePipeline, source: ReadStore, target: Read
   // Decided as --apply would (a dry run or a script reads the rows as values, not in scratch files,
   // but shows the batches the apply makes).
   const overlapped = pipeline.usesWorker && target.main.capabilities.scratchCopy && target.state.capabilities.scratchCopy;
-  const unitSize = overlapped ? Math.min(batchSize, Math.max(slice, Math.ceil(total / 4 / slice) * slice)) : batchSize;
+  const sizes = batchSizes(total, slice, batchSize, overlapped);
   let sliceNo = 0;
-  for (let batchEnd = total; batchEnd > 0; batchEnd -= unitSize) {
+  let batchEnd = total;
+  for (const size of sizes) {
     unit++;
-    const batchStart = Math.max(0, batchEnd - unitSize);
+    const batchStart = batchEnd - size;
     const u = <T extends Step>(s: T): T => ({ ...s, unit });
     if (unit === 1) for (const st of headSteps) steps.push(u(st));
     const slices: PlannedSlice[] = [];
-    for (let end = batchEnd; end > batchStart; end -= slice) {
+    // Within a batch, slices oldest first: each table's rows then go in in ascending stream (and
+    // roughly depth and time) order, which SQLite's and PostgreSQL's b-trees append to; rows going in
+    // below the ones before them split pages instead (events at 100,000: 0.81 -> 0.4 s).
+    for (let start = batchStart; start < batchEnd; start += slice) {
       sliceNo++;
-      const start = Math.max(batchStart, end - slice);
+      const end = Math.min(batchEnd, start + slice);
       const batch = new Batch(order, index, start, end, newOrderingAt);
       const members = batch.members;
       // The state groups this slice needs that earlier slices did not copy.
@@ -591,6 +595,7 @@ async function planWith(pipeline: SlicePipeline, source: ReadStore, target: Read
         for (const st of deOutlierSteps(roomId, deOutlierIds, `batch${x.no}-`, { text: 'the source holds these in its timeline: no longer outliers (events.py _update_outliers_txn)' })) steps.push(u(st));
       }
     }
+    batchEnd = batchStart;
   }
 
   // the row counts served the steps' counts, made above: not needed while the plan runs
@@ -677,7 +682,7 @@ async function planWith(pipeline: SlicePipeline, source: ReadStore, target: Read
     ...(oldest ? { oldest: { event_id: oldest.event_id, origin_server_ts: oldest.origin_server_ts, depth: oldest.depth } } : {}),
     ...(newest ? { newest: { event_id: newest.event_id, origin_server_ts: newest.origin_server_ts, depth: newest.depth } } : {}),
     state_groups: stateGroupsCopied,
-    batches: Math.ceil(total / unitSize),
+    batches: sizes.length,
     backward_extremities: { before: beBefore, after: beAfter },
     lowest_stream_ordering: lowest,
   };
@@ -688,6 +693,31 @@ async function planWith(pipeline: SlicePipeline, source: ReadStore, target: Read
   return { plan, summary, empty: steps.every((st) => st.kind === 'sequence') && !(await sequencesBehind(target, steps)) };
 }
 
+
+/**
+ * The batches' sizes, newest first, summing to `total`: at most `batchSize` each. With a worker
+ * making a batch's rows while the one before is copied (`overlapped`), the first is one slice, so
+ * that the writer starts as soon as one slice is made rather than a whole batch (at 100,000 events
+ * it waited 1.4 s for its first 25,000); the rest are up to three more of whole slices for a room
+ * smaller than four batches, so the two threads overlap.
+ */
+export function batchSizes(total: number, slice: number, batchSize: number, overlapped: boolean): number[] {
+  const sizes: number[] = [];
+  let left = total;
+  const take = (n: number): void => {
+    const k = Math.min(left, n);
+    sizes.push(k);
+    left -= k;
+  };
+  if (!overlapped) {
+    while (left > 0) take(batchSize);
+    return sizes;
+  }
+  if (left > 0) take(slice);
+  const size = Math.min(batchSize, Math.max(slice, Math.ceil(left / 3 / slice) * slice));
+  while (left > 0) take(size);
+  return sizes;
+}
 
 /** Would any sequence step move its sequence (PostgreSQL)? */
 async function sequencesBehind(target: ReadStore, steps: readonly Step[]): Promise<boolean> {
