@@ -14,9 +14,11 @@ describe('batchSizes: the import\'s transactions, newest first', () => {
     expect(batchSizes(7, 5, 5, false)).toEqual([5, 2]);
   });
 
-  it('with a worker: one slice first, so the writer starts at once, then up to three more of whole slices', () => {
-    expect(batchSizes(100_000, 5000, 100_000, true)).toEqual([5000, 35_000, 35_000, 25_000]);
+  it('with a worker: one slice first and last, up to six equal batches of whole slices between', () => {
+    expect(batchSizes(100_000, 5000, 100_000, true)).toEqual([5000, 15_000, 15_000, 15_000, 15_000, 15_000, 15_000, 5000]);
     expect(batchSizes(10_000, 5000, 100_000, true)).toEqual([5000, 5000]);
+    expect(batchSizes(12_000, 5000, 100_000, true)).toEqual([5000, 2000, 5000]);
+    expect(batchSizes(100, 5000, 20, true)).toEqual([20, 20, 20, 20, 20]);
     expect(batchSizes(3000, 5000, 100_000, true)).toEqual([3000]);
   });
 
@@ -27,6 +29,8 @@ describe('batchSizes: the import\'s transactions, newest first', () => {
       expect(Math.max(...sizes)).toBeLessThanOrEqual(batch);
       expect(sizes.every((n) => n > 0)).toBe(true);
     }
-    expect(batchSizes(1_000_000, 5000, 100_000, true).slice(0, 3)).toEqual([5000, 100_000, 100_000]);
+    const big = batchSizes(1_000_000, 5000, 100_000, true);
+    expect(big.slice(0, 3)).toEqual([5000, 100_000, 100_000]);
+    expect(big.at(-1)).toBe(5000);
   });
 });

@@ -32,7 +32,7 @@ export function registerImportHistory(program: Command, ctx: CliContext): void {
     .option('--to-config <homeserver.yaml>', "the target's Synapse config")
     .option('--room <room>', 'a room (id !… or alias #… known to the target); repeatable', collectRepeated)
     .option('--all-shared-rooms', 'every room both databases hold')
-    .option('--batch-size <n>', 'events per transaction, at most (default 100000; rows are made 5000 events at a time; into SQLite a smaller room goes in up to four, so making and copying overlap)')
+    .option('--batch-size <n>', 'events per transaction, at most (default 100000; rows are made 5000 events at a time; into SQLite the first and last are one slice each, a smaller room up to six equal ones between, so making and copying overlap)')
     .addOption(new Option('--slice-size <n>', 'events whose rows are made at a time (tests)').hideHelp());
   addPlanOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const g = globalOptions(command);
