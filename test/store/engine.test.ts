@@ -93,6 +93,20 @@ for (const engine of ENGINES) {
       expect(Number(c?.s)).toBe(140_000);
     });
 
+    it('insertMany keeps every row, in order, with its values (several rows per statement and the rest one by one)', async () => {
+      await db.run('CREATE TABLE mix (id INTEGER, flag BOOLEAN, label TEXT)');
+      const rows = Array.from({ length: 173 }, (_, i) => [i, i % 3 === 0 ? null : i % 2 === 0, i % 5 === 0 ? null : `r${i} '"\u2028`]);
+      await db.insertMany('mix', ['id', 'flag', 'label'], rows);
+      const got = await db.query<{ id: number; flag: unknown; label: string | null }>('SELECT id, flag, label FROM mix ORDER BY id');
+      expect(got.map((r) => [Number(r.id), r.flag === null ? null : r.flag === true || r.flag === 1, r.label])).toEqual(rows);
+      // a row of the wrong width is refused, and nothing of that call is kept
+      const bad = [...Array.from({ length: 90 }, (_, i) => [1000 + i, true, 'x']), [2000, true]];
+      await expect(db.insertMany('mix', ['id', 'flag', 'label'], bad)).rejects.toThrow();
+      await expect(db.insertMany('mix', ['id', 'flag', 'label'], [...bad].reverse())).rejects.toThrow();
+      expect(Number((await db.queryOne<{ n: number }>('SELECT count(*) AS n FROM mix'))?.n)).toBe(173);
+      await db.run('DROP TABLE mix');
+    });
+
     it('commits and rolls back transactions, with nested savepoints', async () => {
       await db.run('DELETE FROM t');
       await db.transaction(async (tx) => {
