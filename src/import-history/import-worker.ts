@@ -29,8 +29,8 @@ export type ImportWorkerMessage =
   | { readonly kind: 'scan-begin'; readonly roomId: string; readonly roomVersion: string; readonly targetOutliers: readonly string[] }
   | { readonly kind: 'scan'; readonly events: readonly ScannedEvent[] }
   | { readonly id: number; readonly kind: 'scan-end' }
-  /** …or read here (an SQLite source). */
-  | { readonly id: number; readonly kind: 'scan-source'; readonly roomId: string; readonly roomVersion: string; readonly targetOutliers: readonly string[] };
+  /** …or read here (an SQLite source; those below stream ordering `below` when given, the planner scanning the rest). */
+  | { readonly id: number; readonly kind: 'scan-source'; readonly roomId: string; readonly roomVersion: string; readonly targetOutliers: readonly string[]; readonly below?: number };
 
 export type ImportWorkerReply =
   | { readonly id: number; readonly value: unknown }
@@ -115,7 +115,7 @@ port.on('message', (m: ImportWorkerMessage) => {
         return reply(m.id, async () => {
           const source = await openSource();
           const sc = new EventScanner(m.roomId, m.roomVersion, new Set(m.targetOutliers));
-          for await (const e of iterateSourceEventJson(source.main, source.schema.capabilities, m.roomId)) {
+          for await (const e of iterateSourceEventJson(source.main, source.schema.capabilities, m.roomId, m.below)) {
             sc.event({ eventId: e.event_id, json: e.json, outlier: e.outlier, rejected: e.rejected, state: e.state });
           }
           const r = sc.result();
