@@ -1,7 +1,8 @@
 /**
  * Planning's JSON pass split between the planner and the worker (the planner scans the last
- * quarter of the room's events, scan-feed.ts): the plan is the one a single pass makes, and it
- * applies and verifies. SQLite source (the worker reads the file); the target on each engine.
+ * quarter of the room's events, scan-feed.ts, into an SQLite target): the plan is the one a single
+ * pass makes, and it applies and verifies. SQLite source (the worker reads the file); the target on
+ * each engine (into PostgreSQL the planner does not take a share: the plans are the same too).
  */
 import { describe, expect, it } from 'vitest';
 // The built modules: the worker thread is the built import-worker.js, next to them (as the CLI runs it)
