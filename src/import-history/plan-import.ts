@@ -708,7 +708,6 @@ async function planWith(pipeline: SlicePipeline, source: ReadStore, target: Read
   return { plan, summary, empty: steps.every((st) => st.kind === 'sequence') && !(await sequencesBehind(target, steps)) };
 }
 
-
 /**
  * The batches' sizes, newest first, summing to `total`: at most `batchSize` each. With a worker
  * making the rows of the batches ahead while one is copied (`overlapped`): the writer, about as fast

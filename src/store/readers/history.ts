@@ -57,7 +57,8 @@ export async function* iterateSourceEvents(engine: ReadEngine, caps: Pick<Schema
             e.stream_ordering AS stream_ordering, e.outlier AS outlier, ${r.column} AS rejection, ${r.check} AS last_check,
             e.origin_server_ts AS origin_server_ts, e.received_ts AS received_ts, e.contains_url AS contains_url, sg.state_group AS state_group`;
   // Two queries rather than one with the JSON in a CASE: without JSON columns the join only probes
-  // event_json's index, never its rows (with a CASE SQLite reads every row: 8.5 -> 16 µs an event).
+  // event_json's (covering) index, never its rows; one query with a CASE read the room's first three
+  // quarters at about 16 µs an event, against 8.5 without the JSON columns.
   const part = (columns: string, range: string, params: readonly SqlValue[]): AsyncIterable<Record<string, unknown>> => engine.iterate<Record<string, unknown>>(statement(
     `SELECT ${columns}
        FROM events e JOIN event_json ej ON ej.event_id = e.event_id ${r.join}
