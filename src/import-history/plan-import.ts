@@ -377,12 +377,17 @@ async function planWith(pipeline: SlicePipeline, source: ReadStore, target: Read
   // The JSON pass (row counts, prev events, threads) runs beside this one, in a worker when it can.
   const targetOutliers = new Set<string>();
   for (const [id, t] of have) if (t.outlier) targetOutliers.add(id);
-  const scanWorker = pipeline.scanWorker();
-  // Into SQLite only: into PostgreSQL the plan is a small part of the import (the writes are the
-  // slower), and the planner's own pass adds to its peak memory (1,000,000 events into PostgreSQL
-  // peaked at 503 MiB in a run with it, against 484 MiB in the last run without; target 500 MB).
-  const split = scanWorker && target.main.capabilities.scratchCopy && target.state.capabilities.scratchCopy;
-  const scan = startScan(source, roomId, rules.id, targetOutliers, request.workers !== false, scanWorker, split ? await plannerScanFrom(source, roomId, request.plannerScanMinEvents ?? PLANNER_SCAN_MIN_EVENTS) : undefined);
+  // Whether the worker makes the rows into scratch files an SQLite target copies while it makes the
+  // next batch's (slice-pipeline.ts). Decided as --apply would: a dry run or a script reads the rows
+  // as values, but plans, and shows, the batches the apply makes.
+  const overlapped = pipeline.usesWorker && target.main.capabilities.scratchCopy && target.state.capabilities.scratchCopy;
+  // The planner takes a share of the JSON pass into SQLite only: into PostgreSQL the plan is a small
+  // part of the import (the writes are the slower), and the planner's own pass adds to its peak
+  // memory (1,000,000 events into PostgreSQL peaked at 503 MiB in a run with it, against 484 MiB in
+  // the last run without; target 500 MB).
+  const scanWorker = pipeline.scanWorker(); // started first: it loads while the planner counts
+  const scanFrom = overlapped ? await plannerScanFrom(source, roomId, request.plannerScanMinEvents ?? PLANNER_SCAN_MIN_EVENTS) : undefined;
+  const scan = startScan(source, roomId, rules.id, targetOutliers, request.workers !== false, scanWorker, scanFrom);
   /** Per source event, by its place in the stream order: its place in the index, or -1. */
   const placeOf = new Column((n) => new Int32Array(n));
 
@@ -510,12 +515,8 @@ async function planWith(pipeline: SlicePipeline, source: ReadStore, target: Read
   // tables in turn; or, copied from a scratch file, the whole batch one table at a time (each
   // table's random index pages are then worked on together, not all tables' at once).
   const slice = Math.max(1, Math.min(request.sliceSize ?? SLICE, batchSize));
-  // With a worker making the next batch's rows while this one is copied, a room of one batch would
-  // leave the two in turn, never together: a room of fewer than four full batches is cut into up to
-  // four, of whole slices, so the worker and the writer overlap (--batch-size is an upper bound).
-  // Decided as --apply would (a dry run or a script reads the rows as values, not in scratch files,
-  // but shows the batches the apply makes).
-  const overlapped = pipeline.usesWorker && target.main.capabilities.scratchCopy && target.state.capabilities.scratchCopy;
+  // With the worker making a batch's rows while the one before is copied, batches are cut so that
+  // the two overlap (batchSizes; --batch-size is an upper bound).
   const sizes = batchSizes(total, slice, batchSize, overlapped);
   let sliceNo = 0;
   let batchEnd = total;

@@ -67,13 +67,10 @@ export async function* iterateSourceEvents(engine: ReadEngine, caps: Pick<Schema
       ORDER BY e.stream_ordering`,
     [roomId, ...params],
   ), undefined, 2000);
-  if (jsonFrom !== Number.NEGATIVE_INFINITY) {
-    const finite = Number.isFinite(jsonFrom);
-    for await (const x of part(bare, finite ? ' AND e.stream_ordering < ?' : '', finite ? [jsonFrom] : [])) yield sourceEvent(x);
-    if (!finite) return;
-  }
-  const from = Number.isFinite(jsonFrom);
-  for await (const x of part(SOURCE_COLUMNS(r), from ? ' AND e.stream_ordering >= ?' : '', from ? [jsonFrom] : [])) yield sourceEvent(x);
+  const split = Number.isFinite(jsonFrom);
+  const at = split ? [jsonFrom] : [];
+  if (jsonFrom !== Number.NEGATIVE_INFINITY) for await (const x of part(bare, split ? ' AND e.stream_ordering < ?' : '', at)) yield sourceEvent(x);
+  if (jsonFrom !== Number.POSITIVE_INFINITY) for await (const x of part(SOURCE_COLUMNS(r), split ? ' AND e.stream_ordering >= ?' : '', at)) yield sourceEvent(x);
 }
 
 /**

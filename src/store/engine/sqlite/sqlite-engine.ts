@@ -43,10 +43,13 @@ const CAPABILITIES: EngineCapabilities = Object.freeze({
   scratchCopy: true,
 });
 
+/** A value as SQLite binds it: booleans as 0/1. */
+const sqliteValue = (v: SqlValue): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
 function bind(params: readonly SqlValue[] | undefined): unknown[] {
   if (!params) return [];
   // copied only when a boolean must become 0/1 (bulk inserts bind millions of rows)
-  for (let i = 0; i < params.length; i++) if (typeof params[i] === 'boolean') return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  for (let i = 0; i < params.length; i++) if (typeof params[i] === 'boolean') return params.map(sqliteValue);
   return params as unknown[];
 }
 
@@ -244,7 +247,7 @@ export class SqliteEngine implements Engine {
             for (let r = i; r < i + per; r++) {
               const row = all[r]!;
               if (row.length !== columns.length) throw new SynapseDoctorError('INTERNAL', `a row of ${row.length} values for the ${columns.length} columns of ${table}`);
-              for (const v of row) values[k++] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+              for (const v of row) values[k++] = sqliteValue(v);
             }
             many.run(values);
           }
