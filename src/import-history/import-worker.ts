@@ -5,11 +5,10 @@
  * main thread writes the slice before. better-sqlite3 blocks its thread, so reading and writing
  * overlap only on two threads.
  */
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SynapseDoctorError } from '../errors.js';
 import { setPageCache } from '../store/engine/memory.js';
+import { collectAbove } from '../threads/collect-garbage.js';
 import { toThreadError, type ThreadError } from '../threads/worker-file.js';
 import { openDatabase, type SynapseDatabase } from '../store/open.js';
 import { iterateSourceEventJson } from '../store/readers/history.js';
@@ -37,32 +36,16 @@ export type ImportWorkerReply =
   | { readonly id: number; readonly error: ThreadError };
 
 /**
- * A full garbage collection, run once a scan or a batch's file is done (when the heap is larger
- * than IDLE_FLOOR). The worker then waits, idle, while the main thread copies the batch: the last
- * batch's garbage, which nothing else would collect while it allocates nothing, would be held all
- * that time (memory target: under 500 MB).
- */
-const collectGarbage = ((): (() => void) => {
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return () => undefined;
-  }
-})();
-
-/**
  * Between slices: a full collection once the heap holds more than this. Making a batch's rows
  * leaves a slice's worth of garbage at a time, which V8 would let pile up past 100 MiB first.
  */
 const HEAP_LIMIT = 64 << 20;
-function collectAbove(limit = HEAP_LIMIT): void {
-  if (getHeapStatistics().used_heap_size > limit) collectGarbage();
-}
 
 /**
- * Before going idle, a heap smaller than this is left as it is: a small room's few MiB of garbage
- * are not worth a full collection each (measured on 10,000 events: 1.30 -> 1.08 s, peak 156 -> 176 MiB).
+ * Once a scan or a batch's file is done the worker waits, idle, while the main thread copies the
+ * batch, and nothing would collect its garbage all that time: a full collection then, unless the
+ * heap is smaller than this: a small room's few MiB of garbage are not worth a full collection
+ * each (measured on 10,000 events: 1.30 -> 1.08 s, peak 156 -> 176 MiB).
  */
 const IDLE_FLOOR = 32 << 20;
 
@@ -124,14 +107,14 @@ port.on('message', (m: ImportWorkerMessage) => {
         });
       case 'slice':
         return reply(m.id, async () => {
-          collectAbove();
+          collectAbove(HEAP_LIMIT);
           return { value: await makeSliceRows(await openSource(), m.req) };
         });
       case 'slices-file':
         return reply(m.id, async () => {
           const source = await openSource();
           const into = await writeSlicesFile(m.into, m.reqs, (r) => {
-            collectAbove();
+            collectAbove(HEAP_LIMIT);
             return makeSliceRows(source, r);
           });
           collectAbove(IDLE_FLOOR);

@@ -12,9 +12,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileForAnotherThread } from '../store/engine/memory.js';
+import { collectAbove } from '../threads/collect-garbage.js';
 import type { ReadStore } from '../store/open.js';
 import { makeSliceRows, writeSlicesFile, type SliceRequest, type SliceRows } from './slice-rows.js';
 import { ImportWorker, workerAvailable } from './worker-client.js';
+
+/**
+ * The main thread's heap, between batches copied from scratch files: a full collection once it holds
+ * more than this. The copies are SQLite's, but planning's garbage and the apply's own (progress,
+ * journal) pile up, and V8, seeing little allocation, collected them seldom: at 1,000,000 events
+ * the heap grew from 57 to 126 MiB during the copy, its live part under 25.
+ */
+const MAIN_HEAP_LIMIT = 48 << 20;
 
 /** How long a worker with nothing asked of it is kept once planning is done. */
 const IDLE_MS = 2000;
@@ -70,6 +79,7 @@ export class SlicePipeline {
    * import slower (112.5 s against 107.1 s), its files' writes competing with the target's commits.
    */
   file(group: number): Promise<string> {
+    collectAbove(MAIN_HEAP_LIMIT);
     return this.take(`group:${group}`, () => this.group(group), group < (this.requests.at(-1)?.group ?? group) ? () => this.group(group + 1) : undefined);
   }
 
