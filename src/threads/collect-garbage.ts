@@ -7,15 +7,23 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** V8's own gc(), exposed for this isolate; a no-op where that is refused. */
-export const collectGarbage = ((): (() => void) => {
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return () => undefined;
-  }
-})();
+let gc: (() => void) | undefined;
+
+/**
+ * V8's own gc(), from a context made with it exposed; a no-op where that is refused. Made on first
+ * use, so that merely loading this module (a library user importing synapse-doctor) changes no flag.
+ */
+export function collectGarbage(): void {
+  gc ??= ((): (() => void) => {
+    try {
+      setFlagsFromString('--expose-gc');
+      return runInNewContext('gc') as () => void;
+    } catch {
+      return () => undefined;
+    }
+  })();
+  gc();
+}
 
 /** A full collection when this thread's heap holds more than `bytes`. */
 export function collectAbove(bytes: number): void {
