@@ -43,9 +43,9 @@ const HEAP_LIMIT = 64 << 20;
 
 /**
  * Once a scan or a batch's file is done the worker waits, idle, while the main thread copies the
- * batch, and nothing would collect its garbage all that time: a full collection then, unless the
- * heap is smaller than this: a small room's few MiB of garbage are not worth a full collection
- * each (measured on 10,000 events: 1.30 -> 1.08 s, peak 156 -> 176 MiB).
+ * batch, and nothing would collect its garbage all that time; so it collects then, unless its heap
+ * is smaller than this (a small room's few MiB of garbage are not worth a full collection each:
+ * measured on 10,000 events, 1.30 -> 1.08 s, peak 156 -> 176 MiB).
  */
 const IDLE_FLOOR = 32 << 20;
 

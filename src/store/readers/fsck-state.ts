@@ -17,6 +17,9 @@ const num = (v: unknown): number => Number(v ?? 0);
 const inList = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 
+/** work_mem fsck's whole-table scans ask for on PostgreSQL (preferWholeResultPlans). */
+const WHOLE_SCAN_WORK_MEM_BYTES = 64 * 1048576;
+
 /**
  * PostgreSQL plans a cursor (how `iterate` streams) for its first rows (cursor_tuple_fraction 0.1):
  * nested loops that are slow to finish. fsck reads every row of its scans, so it asks for plans
@@ -35,8 +38,6 @@ export async function preferWholeResultPlans(engine: ReadEngine): Promise<void> 
             CASE WHEN pg_size_bytes(current_setting('work_mem')) < ${WHOLE_SCAN_WORK_MEM_BYTES} THEN set_config('work_mem', '${WHOLE_SCAN_WORK_MEM_BYTES / 1048576}MB', false) END AS c`,
   );
 }
-
-const WHOLE_SCAN_WORK_MEM_BYTES = 64 * 1048576;
 
 export interface EventRef {
   room_id: string;
